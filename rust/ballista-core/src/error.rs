@@ -1,0 +1,84 @@
+//! The one error type of `ballista-core`.
+//!
+//! Variants follow DataFusion's categories so that every layer above can map
+//! them to a gRPC status in exactly one place without guessing.
+
+use datafusion::error::DataFusionError;
+
+/// Result type of this crate.
+pub type Result<T, E = BallistaError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `ballista-core`.
+#[derive(Debug, thiserror::Error)]
+pub enum BallistaError {
+    /// A plan (logical or physical) is well-formed protobuf but does not make
+    /// sense: an unknown table, column or function, a type mismatch.
+    #[error("Plan error: {0}")]
+    Plan(String),
+    /// A message is malformed: truncated bytes, a missing required field, an
+    /// unknown enum value, an index out of range. The text names the field.
+    #[error("Invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Something valid that this implementation does not support yet.
+    #[error("Not implemented: {0}")]
+    NotImplemented(String),
+    /// Running a plan failed.
+    #[error("Execution error: {0}")]
+    Execution(String),
+    /// A memory or disk limit was reached.
+    #[error("Resources exhausted: {0}")]
+    ResourcesExhausted(String),
+    /// A broken invariant: this is a bug in Ballista.
+    #[error("Internal error (this is a bug in Ballista, please report it): {0}")]
+    Internal(String),
+    /// An error raised by DataFusion.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    /// An error raised by Arrow.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl BallistaError {
+    /// A malformed-message error about `field` (a dotted protobuf path such
+    /// as `FilterExec.predicate`).
+    pub fn invalid(field: &str, why: impl std::fmt::Display) -> Self {
+        Self::InvalidArgument(format!("{field}: {why}"))
+    }
+
+    /// The error for a required field that is absent.
+    pub fn missing(field: &str) -> Self {
+        Self::InvalidArgument(format!("missing required field `{field}`"))
+    }
+}
+
+impl From<prost::DecodeError> for BallistaError {
+    fn from(e: prost::DecodeError) -> Self {
+        Self::InvalidArgument(format!("malformed protobuf: {e}"))
+    }
+}
+
+impl From<BallistaError> for DataFusionError {
+    fn from(e: BallistaError) -> Self {
+        match e {
+            BallistaError::DataFusion(e) => e,
+            BallistaError::Arrow(e) => DataFusionError::ArrowError(Box::new(e), None),
+            BallistaError::Plan(m) | BallistaError::InvalidArgument(m) => DataFusionError::Plan(m),
+            BallistaError::NotImplemented(m) => DataFusionError::NotImplemented(m),
+            BallistaError::ResourcesExhausted(m) => DataFusionError::ResourcesExhausted(m),
+            BallistaError::Execution(m) => DataFusionError::Execution(m),
+            BallistaError::Internal(m) => DataFusionError::Internal(m),
+        }
+    }
+}
+
+/// Returns the value of a required (message-typed) protobuf field, or an
+/// error naming the field.
+pub fn required<'a, T>(value: &'a Option<T>, field: &str) -> Result<&'a T> {
+    value.as_ref().ok_or_else(|| BallistaError::missing(field))
+}
+
+/// Decodes a proto3 enum field, rejecting values this version does not know.
+pub fn known_enum<E: TryFrom<i32>>(value: i32, field: &str) -> Result<E> {
+    E::try_from(value).map_err(|_| BallistaError::invalid(field, format!("unknown enum value {value}")))
+}

@@ -1,0 +1,14 @@
+//! Ballista core: the canonical plan spec (`proto/ballista/v1`) and the
+//! DataFusion plans on either side of it.
+//!
+//! - [`serde`] converts logical and physical plans between the spec and
+//!   DataFusion, both ways, with errors that name the offending field;
+//! - [`error`] is the crate's single error type.
+//!
+//! This crate knows nothing of networking, scheduling or executors: those
+//! layers depend on it, never the other way round.
+
+pub mod error;
+pub mod serde;
+
+pub use error::{BallistaError, Result};

@@ -1,0 +1,1 @@
+//! Logical plan codec (being written).

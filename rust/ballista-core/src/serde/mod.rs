@@ -1,0 +1,11 @@
+//! Conversions between the canonical plan spec and DataFusion.
+//!
+//! - [`types`]: Arrow data types, literals, schemas;
+//! - [`logical`]: the logical plan (`Relation`, `Expression`) to and from
+//!   DataFusion `LogicalPlan` / `Expr`;
+//! - [`physical`]: the physical stage plan (`PhysicalPlanNode`,
+//!   `PhysicalExpr`) to and from DataFusion `ExecutionPlan` / `PhysicalExpr`.
+
+pub mod logical;
+pub mod physical;
+pub mod types;

@@ -1,0 +1,1 @@
+//! Logical plan round trip of the 22 TPC-H queries (being written).

@@ -1,0 +1,4 @@
+//! Test cases, one module per concern.
+
+mod logical_tpch;
+mod physical_tpch;

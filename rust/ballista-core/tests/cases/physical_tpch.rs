@@ -1,0 +1,1 @@
+//! Physical plan round trip of the 22 TPC-H queries (being written).
