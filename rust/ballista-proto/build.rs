@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use prost::Message;
+use protox::prost::Message;
 
 const FILES: &[&str] = &[
     "ballista/v1/types.proto",

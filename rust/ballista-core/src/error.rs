@@ -80,5 +80,6 @@ pub fn required<'a, T>(value: &'a Option<T>, field: &str) -> Result<&'a T> {
 
 /// Decodes a proto3 enum field, rejecting values this version does not know.
 pub fn known_enum<E: TryFrom<i32>>(value: i32, field: &str) -> Result<E> {
-    E::try_from(value).map_err(|_| BallistaError::invalid(field, format!("unknown enum value {value}")))
+    E::try_from(value)
+        .map_err(|_| BallistaError::invalid(field, format!("unknown enum value {value}")))
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, IntervalDayTime, IntervalMonthDayNano, IntervalUnit,
-    Schema, SchemaRef, TimeUnit, i256,
+    DataType, Field, FieldRef, Fields, IntervalDayTime, IntervalMonthDayNano, IntervalUnit, Schema,
+    SchemaRef, TimeUnit, i256,
 };
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::{
@@ -93,14 +93,17 @@ pub fn data_type_to_proto(dt: &DataType) -> Result<pb::DataType> {
         DataType::List(f) => Kind::List(Box::new(field_to_proto(f)?)),
         DataType::LargeList(f) => Kind::LargeList(Box::new(field_to_proto(f)?)),
         DataType::FixedSizeList(f, n) => Kind::FixedSizeList(Box::new(pb::FixedSizeListType {
-            element: Some(field_to_proto(f)?),
+            element: Some(Box::new(field_to_proto(f)?)),
             size: *n,
         })),
         DataType::Struct(fields) => Kind::Struct(pb::StructType {
-            fields: fields.iter().map(|f| field_to_proto(f)).collect::<Result<_>>()?,
+            fields: fields
+                .iter()
+                .map(|f| field_to_proto(f))
+                .collect::<Result<_>>()?,
         }),
         DataType::Map(f, sorted) => Kind::Map(Box::new(pb::MapType {
-            entries: Some(field_to_proto(f)?),
+            entries: Some(Box::new(field_to_proto(f)?)),
             keys_sorted: *sorted,
         })),
         DataType::Dictionary(k, v) => Kind::Dictionary(Box::new(pb::DictionaryType {
@@ -124,8 +127,9 @@ fn decimal_type(precision: u8, scale: i8) -> pb::DecimalType {
 }
 
 fn decimal_from_proto(d: &pb::DecimalType, field: &str) -> Result<(u8, i8)> {
-    let precision = u8::try_from(d.precision)
-        .map_err(|_| BallistaError::invalid(field, format!("precision {} out of range", d.precision)))?;
+    let precision = u8::try_from(d.precision).map_err(|_| {
+        BallistaError::invalid(field, format!("precision {} out of range", d.precision))
+    })?;
     let scale = i8::try_from(d.scale)
         .map_err(|_| BallistaError::invalid(field, format!("scale {} out of range", d.scale)))?;
     Ok((precision, scale))
@@ -210,7 +214,10 @@ pub fn data_type_from_proto(dt: &pb::DataType, field: &str) -> Result<DataType> 
         ),
         Kind::Map(m) => {
             let f = format!("{field}.map.entries");
-            DataType::Map(field_from_proto(required(&m.entries, &f)?, &f)?, m.keys_sorted)
+            DataType::Map(
+                field_from_proto(required(&m.entries, &f)?, &f)?,
+                m.keys_sorted,
+            )
         }
         Kind::Dictionary(d) => {
             let kf = format!("{field}.dictionary.key");
@@ -228,13 +235,16 @@ pub fn field_to_proto(f: &Field) -> Result<pb::Field> {
     let mut metadata: Vec<_> = f
         .metadata()
         .iter()
-        .map(|(k, v)| pb::KeyValue { key: k.clone(), value: v.clone() })
+        .map(|(k, v)| pb::KeyValue {
+            key: k.clone(),
+            value: v.clone(),
+        })
         .collect();
     // Sorted so that the same field always encodes to the same bytes.
     metadata.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(pb::Field {
         name: f.name().clone(),
-        data_type: Some(data_type_to_proto(f.data_type())?),
+        data_type: Some(Box::new(data_type_to_proto(f.data_type())?)),
         nullable: f.is_nullable(),
         metadata,
     })
@@ -244,8 +254,14 @@ pub fn field_to_proto(f: &Field) -> Result<pb::Field> {
 pub fn field_from_proto(f: &pb::Field, field: &str) -> Result<FieldRef> {
     let dt_field = format!("{field}.data_type");
     let dt = data_type_from_proto(required(&f.data_type, &dt_field)?, &dt_field)?;
-    let metadata = f.metadata.iter().map(|kv| (kv.key.clone(), kv.value.clone())).collect();
-    Ok(Arc::new(Field::new(&f.name, dt, f.nullable).with_metadata(metadata)))
+    let metadata = f
+        .metadata
+        .iter()
+        .map(|kv| (kv.key.clone(), kv.value.clone()))
+        .collect();
+    Ok(Arc::new(
+        Field::new(&f.name, dt, f.nullable).with_metadata(metadata),
+    ))
 }
 
 /// Arrow schema to its encapsulated IPC message (as FlightInfo.schema).
@@ -296,13 +312,19 @@ pub fn batches_from_ipc(bytes: &[u8], field: &str) -> Result<(SchemaRef, Vec<Rec
 
 /// Sort options to the spec.
 pub fn sort_options_to_proto(o: &arrow::compute::SortOptions) -> pb::SortOptions {
-    pb::SortOptions { descending: o.descending, nulls_first: o.nulls_first }
+    pb::SortOptions {
+        descending: o.descending,
+        nulls_first: o.nulls_first,
+    }
 }
 
 /// Spec sort options to Arrow; absent means ascending, nulls last.
 pub fn sort_options_from_proto(o: Option<&pb::SortOptions>) -> arrow::compute::SortOptions {
     let o = o.copied().unwrap_or_default();
-    arrow::compute::SortOptions { descending: o.descending, nulls_first: o.nulls_first }
+    arrow::compute::SortOptions {
+        descending: o.descending,
+        nulls_first: o.nulls_first,
+    }
 }
 
 fn timestamp(value: i64, unit: TimeUnit, tz: &Option<Arc<str>>) -> Value {
@@ -323,11 +345,17 @@ fn decimal(unscaled: String, precision: u8, scale: i8, bit_width: u32) -> Value 
 }
 
 fn duration(value: i64, unit: TimeUnit) -> Value {
-    Value::DurationValue(pb::DurationValue { value, unit: time_unit_to_proto(&unit) as i32 })
+    Value::DurationValue(pb::DurationValue {
+        value,
+        unit: time_unit_to_proto(&unit) as i32,
+    })
 }
 
 fn time(value: i64, unit: TimeUnit) -> Value {
-    Value::TimeValue(pb::TimeValue { value, unit: time_unit_to_proto(&unit) as i32 })
+    Value::TimeValue(pb::TimeValue {
+        value,
+        unit: time_unit_to_proto(&unit) as i32,
+    })
 }
 
 /// DataFusion scalar value to a spec literal.
@@ -396,14 +424,21 @@ pub fn scalar_to_proto(v: &ScalarValue) -> Result<pb::Literal> {
 }
 
 fn array_to_ipc_value(array: &ArrayRef) -> Result<Vec<u8>> {
-    let schema = Arc::new(Schema::new(vec![Field::new("value", array.data_type().clone(), true)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "value",
+        array.data_type().clone(),
+        true,
+    )]));
     let batch = RecordBatch::try_new(schema.clone(), vec![array.clone()])?;
     batches_to_ipc(&schema, &[batch])
 }
 
 fn parse_unscaled<T: std::str::FromStr>(s: &str, field: &str) -> Result<T> {
     s.parse::<T>().map_err(|_| {
-        BallistaError::invalid(field, format!("`{s}` is not a valid unscaled decimal integer"))
+        BallistaError::invalid(
+            field,
+            format!("`{s}` is not a valid unscaled decimal integer"),
+        )
     })
 }
 
@@ -418,7 +453,9 @@ pub fn scalar_from_proto(lit: &pb::Literal, field: &str) -> Result<ScalarValue> 
             ScalarValue::try_from(&data_type_from_proto(dt, &format!("{field}.null_value"))?)?
         }
         Value::BoolValue(b) => ScalarValue::Boolean(Some(*b)),
-        Value::Int8Value(x) => ScalarValue::Int8(Some(i8::try_from(*x).map_err(|_| narrow("int8"))?)),
+        Value::Int8Value(x) => {
+            ScalarValue::Int8(Some(i8::try_from(*x).map_err(|_| narrow("int8"))?))
+        }
         Value::Int16Value(x) => {
             ScalarValue::Int16(Some(i16::try_from(*x).map_err(|_| narrow("int16"))?))
         }
@@ -489,7 +526,10 @@ pub fn scalar_from_proto(lit: &pb::Literal, field: &str) -> Result<ScalarValue> 
         Value::DecimalValue(d) => {
             let f = format!("{field}.decimal_value");
             let (p, s) = decimal_from_proto(
-                &pb::DecimalType { precision: d.precision, scale: d.scale },
+                &pb::DecimalType {
+                    precision: d.precision,
+                    scale: d.scale,
+                },
                 &f,
             )?;
             match d.bit_width {
@@ -498,7 +538,10 @@ pub fn scalar_from_proto(lit: &pb::Literal, field: &str) -> Result<ScalarValue> 
                 0 | 128 => ScalarValue::Decimal128(Some(parse_unscaled(&d.unscaled, &f)?), p, s),
                 256 => ScalarValue::Decimal256(
                     Some(i256::from_string(&d.unscaled).ok_or_else(|| {
-                        BallistaError::invalid(&f, format!("`{}` is not a valid unscaled decimal integer", d.unscaled))
+                        BallistaError::invalid(
+                            &f,
+                            format!("`{}` is not a valid unscaled decimal integer", d.unscaled),
+                        )
                     })?),
                     p,
                     s,

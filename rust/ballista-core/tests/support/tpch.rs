@@ -20,8 +20,8 @@ use tpchgen::generators::{
     PartSuppGenerator, RegionGenerator, SupplierGenerator,
 };
 use tpchgen_arrow::{
-    CustomerArrow, LineItemArrow, NationArrow, OrderArrow, PartArrow, PartSuppArrow, RegionArrow,
-    RecordBatchIterator, SupplierArrow,
+    CustomerArrow, LineItemArrow, NationArrow, OrderArrow, PartArrow, PartSuppArrow,
+    RecordBatchIterator, RegionArrow, SupplierArrow,
 };
 
 /// The eight TPC-H tables.
@@ -53,7 +53,9 @@ fn target_dir() -> PathBuf {
 /// generated on first use. Each large table is split into `parts` files so
 /// scans have several file groups.
 pub fn data_dir(sf: f64, parts: i32) -> PathBuf {
-    let dir = target_dir().join("tpch-data").join(format!("sf{sf}-p{parts}"));
+    let dir = target_dir()
+        .join("tpch-data")
+        .join(format!("sf{sf}-p{parts}"));
     if dir.join("_SUCCESS").exists() {
         return dir;
     }
@@ -65,7 +67,11 @@ pub fn data_dir(sf: f64, parts: i32) -> PathBuf {
         let table_dir = tmp.join(table);
         std::fs::create_dir_all(&table_dir).expect("create TPC-H table directory");
         // Tiny tables come from a single generator part.
-        let table_parts = if matches!(table, "nation" | "region") { 1 } else { parts };
+        let table_parts = if matches!(table, "nation" | "region") {
+            1
+        } else {
+            parts
+        };
         for part in 1..=table_parts {
             let mut iter = batches(table, sf, part, table_parts);
             let schema = iter.schema().clone();
@@ -94,17 +100,23 @@ pub fn data_dir(sf: f64, parts: i32) -> PathBuf {
 pub async fn register_tables(ctx: &SessionContext, dir: &Path) -> Result<()> {
     for table in TABLES {
         let path = dir.join(table);
-        ctx.register_parquet(table, path.to_str().expect("utf-8 path"), ParquetReadOptions::default())
-            .await?;
+        ctx.register_parquet(
+            table,
+            path.to_str().expect("utf-8 path"),
+            ParquetReadOptions::default(),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Directory of the reference query files.
 pub fn queries_dir() -> PathBuf {
-    std::env::var_os("BALLISTA_TPCH_QUERIES").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
-    })
+    std::env::var_os("BALLISTA_TPCH_QUERIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
+        })
 }
 
 /// The SQL statements of query `n` (1..=22); Q15 has three (create view,
@@ -150,7 +162,13 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formatter"))
             .collect();
         for row in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect::<Vec<_>>().join("|"));
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
         }
     }
     rows.sort();
