@@ -36,7 +36,7 @@ conformance: ## Cross-language conformance runner (every testee present)
 
 .PHONY: fuzz
 fuzz: ## Fuzz the plan decoders for FUZZ_SECONDS (proptest, no panics allowed)
-	BALLISTA_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p ballista-core --test fuzz_decoder -- --nocapture --ignored
+	BALLISTA_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p ballista-core --test integration fuzz_decoders_for_a_while -- --ignored --nocapture
 
 .PHONY: clippy
 clippy: rust-toolchain ## cargo clippy, warnings are errors
