@@ -3,12 +3,15 @@
 //!
 //! - [`serde`] converts logical and physical plans between the spec and
 //!   DataFusion, both ways, with errors that name the offending field;
+//! - [`hash`] is the spec's shuffle hash (Spark-compatible Murmur3, seed 42)
+//!   that puts every row in the same partition on every executor;
 //! - [`error`] is the crate's single error type.
 //!
 //! This crate knows nothing of networking, scheduling or executors: those
 //! layers depend on it, never the other way round.
 
 pub mod error;
+pub mod hash;
 pub mod serde;
 
 pub use error::{BallistaError, Result};
