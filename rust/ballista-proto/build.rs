@@ -15,7 +15,11 @@ const FILES: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time, not with `env!`: engineers share one target
+    // directory across git worktrees, where cargo reuses this compiled build
+    // script, and a path baked in at compile time would point at another
+    // worktree's `proto/`.
+    let proto_root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     println!("cargo:rerun-if-changed={}", proto_root.display());
 
     let descriptors = protox::compile(FILES, [&proto_root])?;
