@@ -222,7 +222,7 @@ async fn join_every_type() {
             )),
             vec![col("a"), col("mark")],
         ),
-        "SELECT a, EXISTS (SELECT 1 FROM u WHERE u.a = t.a) AS mark FROM t",
+        "SELECT t.a, w.a IS NOT NULL AS mark FROM t LEFT JOIN (SELECT DISTINCT a FROM u) w ON t.a = w.a",
     )
     .await;
 }
@@ -402,7 +402,7 @@ async fn set_operations() {
         "SELECT a FROM t EXCEPT ALL SELECT a FROM u",
     )
     .await;
-    check(
+    check_normalised(
         set_op(
             S::Union,
             true,
@@ -720,9 +720,10 @@ async fn in_list_and_like() {
         "b NOT ILIKE 'x%'",
     )
     .await;
+    // DataFusion only executes LIKE with a backslash escape.
     check_expr(
-        like("x!_%", pb::LikeKind::Unspecified, false, Some("!")),
-        "b LIKE 'x!_%' ESCAPE '!'",
+        like("x\\_%", pb::LikeKind::Unspecified, false, Some("\\")),
+        "b LIKE 'x\\_%' ESCAPE '\\'",
     )
     .await;
     check_expr(

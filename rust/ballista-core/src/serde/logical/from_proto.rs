@@ -959,10 +959,25 @@ impl<'a> Decoder<'a> {
                 )));
             }
         }
-        Ok(LogicalPlan::Aggregate(Aggregate::try_new(
-            Arc::new(input),
-            group_expr,
-            aggr_expr,
+        let grouping_sets = matches!(group_expr.as_slice(), [Expr::GroupingSet(_)]);
+        let plan =
+            LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(input), group_expr, aggr_expr)?);
+        if !grouping_sets {
+            return Ok(plan);
+        }
+        // DataFusion adds an internal grouping-id column to aggregates over
+        // grouping sets; the spec's output is the grouping expressions, then
+        // the aggregates, so project it away (the encoder folds this
+        // projection back into the Aggregate).
+        let exprs = plan
+            .schema()
+            .iter()
+            .filter(|(_, f)| f.name() != Aggregate::INTERNAL_GROUPING_ID)
+            .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
+            .collect();
+        Ok(LogicalPlan::Projection(Projection::try_new(
+            exprs,
+            Arc::new(plan),
         )?))
     }
 

@@ -18,8 +18,9 @@ use datafusion::logical_expr::expr::{
 };
 use datafusion::logical_expr::logical_plan::{FetchType, SkipType};
 use datafusion::logical_expr::{
-    Between, BinaryExpr, Case, Cast, Distinct, Expr, GroupingSet, JoinConstraint, JoinType, Like,
-    LogicalPlan, Operator, SortExpr, TryCast, WindowFrameBound, WindowFrameUnits,
+    Aggregate, Between, BinaryExpr, Case, Cast, Distinct, Expr, GroupingSet, JoinConstraint,
+    JoinType, Like, LogicalPlan, Operator, Projection, SortExpr, TryCast, WindowFrameBound,
+    WindowFrameUnits,
 };
 
 use super::UNNAMED_TABLE;
@@ -37,6 +38,9 @@ use pb::relation::RelType;
 /// become `ReadFiles`.
 pub fn logical_plan_to_proto(plan: &LogicalPlan) -> Result<pb::Relation> {
     let rel_type = match plan {
+        LogicalPlan::Projection(p) if drops_grouping_id(p) => {
+            return logical_plan_to_proto(&p.input);
+        }
         LogicalPlan::Projection(p) => RelType::Project(Box::new(pb::Project {
             input: input(&p.input)?,
             expressions: exprs(&p.expr)?,
@@ -205,6 +209,26 @@ pub fn logical_plan_to_proto(plan: &LogicalPlan) -> Result<pb::Relation> {
         plan_id: None,
         rel_type: Some(rel_type),
     })
+}
+
+/// Whether `p` only removes DataFusion's internal grouping-id column from
+/// an aggregate over grouping sets: the projection the decoder adds, which
+/// the spec's `Aggregate` implies.
+fn drops_grouping_id(p: &Projection) -> bool {
+    let LogicalPlan::Aggregate(a) = p.input.as_ref() else {
+        return false;
+    };
+    if !matches!(a.group_expr.as_slice(), [Expr::GroupingSet(_)]) {
+        return false;
+    }
+    let kept = a
+        .schema
+        .iter()
+        .filter(|(_, f)| f.name() != Aggregate::INTERNAL_GROUPING_ID);
+    p.expr.len() + 1 == a.schema.fields().len()
+        && p.expr.iter().zip(kept).all(|(e, (q, f))| {
+            matches!(e, Expr::Column(c) if c.name == *f.name() && c.relation.as_ref() == q)
+        })
 }
 
 /// First line of a node's display up to its colon, e.g. `Repartition`.
