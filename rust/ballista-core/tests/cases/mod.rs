@@ -1,5 +1,6 @@
 //! Test cases, one module per concern.
 
+mod fuzz;
 mod logical_errors;
 mod logical_nodes;
 mod logical_support;
