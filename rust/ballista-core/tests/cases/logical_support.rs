@@ -71,6 +71,20 @@ async fn check_impl(rel: pb::Relation, sql: &str, exact: bool) {
         .unwrap();
     let expected = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     assert_eq!(canonical_rows(&actual), canonical_rows(&expected), "{sql}");
+    // What the display does not show (file format options, say) must
+    // survive the round trip too.
+    let again = ctx
+        .execute_logical_plan(again)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        canonical_rows(&again),
+        canonical_rows(&expected),
+        "{sql} after a round trip"
+    );
     assert_eq!(
         actual.first().map(|b| b.schema().fields().len()),
         expected.first().map(|b| b.schema().fields().len()),

@@ -10,6 +10,7 @@
 use ballista_proto::v1 as pb;
 use datafusion::common::{NullEquality, TableReference};
 use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::listing::ListingTable;
 use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::expr::{
@@ -321,13 +322,33 @@ fn read_files(table: &ListingTable) -> Result<pb::ReadFiles> {
             )));
         }
     };
+    let kv = |key: &str, value: String| pb::KeyValue {
+        key: key.into(),
+        value,
+    };
+    let mut kvs = vec![kv("file_extension", options.file_extension.clone())];
+    // CSV dialect options change what the files mean: they must travel.
+    if let Some(csv) = options.format.downcast_ref::<CsvFormat>() {
+        let o = csv.options();
+        if let Some(h) = o.has_header {
+            kvs.push(kv("has_header", h.to_string()));
+        }
+        kvs.push(kv("delimiter", char::from(o.delimiter).to_string()));
+        kvs.push(kv("quote", char::from(o.quote).to_string()));
+        if let Some(e) = o.escape {
+            kvs.push(kv("escape", char::from(e).to_string()));
+        }
+        if let Some(c) = o.comment {
+            kvs.push(kv("comment", char::from(c).to_string()));
+        }
+        if let Some(r) = &o.null_regex {
+            kvs.push(kv("null_regex", r.clone()));
+        }
+    }
     Ok(pb::ReadFiles {
         format: format as i32,
         paths: table.table_paths().iter().map(|u| u.to_string()).collect(),
-        options: vec![pb::KeyValue {
-            key: "file_extension".into(),
-            value: options.file_extension.clone(),
-        }],
+        options: kvs,
         schema: Some(schema_to_proto(table.schema().as_ref())?),
     })
 }
