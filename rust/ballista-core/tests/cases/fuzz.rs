@@ -20,9 +20,9 @@ use ballista_core::serde::physical::{
 use ballista_proto::v1 as pb;
 use datafusion::execution::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use prost::Message;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use prost::Message;
 
 use crate::support::tpch;
 
@@ -41,11 +41,23 @@ async fn seeds(ctx: &SessionContext) -> Seeds {
     let mut logical = Vec::new();
     for q in SEED_QUERIES {
         let (_, sql, _) = tpch::query_parts(q);
-        let plan = ctx.state().create_logical_plan(&sql).await.expect("plan TPC-H query");
-        logical.push(logical_plan_to_proto(&plan).expect("encode logical").encode_to_vec());
+        let plan = ctx
+            .state()
+            .create_logical_plan(&sql)
+            .await
+            .expect("plan TPC-H query");
+        logical.push(
+            logical_plan_to_proto(&plan)
+                .expect("encode logical")
+                .encode_to_vec(),
+        );
         let df = ctx.sql(&sql).await.expect("plan TPC-H query");
         let exec = df.create_physical_plan().await.expect("physical plan");
-        physical.push(physical_plan_to_proto(&exec, &codec).expect("encode physical").encode_to_vec());
+        physical.push(
+            physical_plan_to_proto(&exec, &codec)
+                .expect("encode physical")
+                .encode_to_vec(),
+        );
     }
     Seeds { physical, logical }
 }
@@ -133,7 +145,9 @@ fn fuzz_for(budget: Duration) {
     let config = SessionConfig::new().with_target_partitions(2);
     let ctx = SessionContext::new_with_config(config);
     let seeds = rt.block_on(async {
-        tpch::register_tables(&ctx, &tpch::data_dir(0.01, 2)).await.expect("register TPC-H");
+        tpch::register_tables(&ctx, &tpch::data_dir(0.01, 2))
+            .await
+            .expect("register TPC-H");
         seeds(&ctx).await
     });
     let state = ctx.state();
@@ -142,13 +156,22 @@ fn fuzz_for(budget: Duration) {
     let started = Instant::now();
     let mut inputs = 0u64;
     while started.elapsed() < budget {
-        let mut runner = TestRunner::new(Config { cases: 128, failure_persistence: None, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: 128,
+            failure_persistence: None,
+            ..Config::default()
+        });
         let physical = &seeds.physical;
         let logical = &seeds.logical;
         let result = runner.run(&input(physical.len()), |(seed, mutations, random)| {
-            let p = seed.map_or_else(|| random.clone(), |i| apply(physical[i].clone(), &mutations));
+            let p = seed.map_or_else(
+                || random.clone(),
+                |i| apply(physical[i].clone(), &mutations),
+            );
             decode_physical(&p, &ctx);
-            let l = seed.map_or(random, |i| apply(logical[i % logical.len()].clone(), &mutations));
+            let l = seed.map_or(random, |i| {
+                apply(logical[i % logical.len()].clone(), &mutations)
+            });
             decode_logical(&l, &state, &rt);
             Ok::<(), TestCaseError>(())
         });
