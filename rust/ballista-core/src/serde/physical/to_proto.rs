@@ -119,7 +119,7 @@ fn null_equality_to_proto(n: NullEquality) -> pb::NullEquality {
 }
 
 fn join_on_to_proto(
-    on: &[(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>)],
+    on: datafusion::physical_plan::joins::utils::JoinOnRef<'_>,
     codec: &dyn PhysicalExtensionCodec,
 ) -> Result<Vec<pb::PhysicalJoinOn>> {
     on.iter()
