@@ -5,4 +5,5 @@ mod logical_errors;
 mod logical_nodes;
 mod logical_support;
 mod logical_tpch;
+mod physical_nodes;
 mod physical_tpch;

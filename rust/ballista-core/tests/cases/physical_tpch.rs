@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use ballista_core::serde::physical::{
-    DefaultPhysicalExtensionCodec, count_extension_nodes, physical_plan_from_proto,
-    physical_plan_to_proto,
+    DefaultPhysicalExtensionCodec, configure_session_for_spec, count_extension_nodes,
+    physical_plan_from_proto, physical_plan_to_proto,
 };
 use ballista_proto::v1 as pb;
 use datafusion::arrow::array::RecordBatch;
@@ -61,7 +61,8 @@ fn ordered_rows(batches: &[RecordBatch]) -> Vec<String> {
 }
 
 pub async fn tpch_context(target_partitions: usize) -> SessionContext {
-    let config = SessionConfig::new().with_target_partitions(target_partitions);
+    let config =
+        configure_session_for_spec(SessionConfig::new().with_target_partitions(target_partitions));
     let ctx = SessionContext::new_with_config(config);
     tpch::register_tables(&ctx, &tpch::data_dir(0.01, 2))
         .await

@@ -56,6 +56,23 @@ mod to_proto;
 pub use expr::{physical_expr_from_proto, physical_expr_to_proto};
 pub use extension::{DefaultPhysicalExtensionCodec, PhysicalExtensionCodec};
 
+/// Adjusts a DataFusion session config so that its physical plans fit the
+/// spec: uncorrelated scalar subqueries are planned as joins
+/// (`ScalarSubqueryToJoin`) instead of DataFusion 55's `ScalarSubqueryExec`,
+/// which the spec has no operator for. DataFusion keeps this switch as the
+/// escape hatch for distributed engines; note that the join form does not
+/// raise an error when such a subquery returns more than one row.
+pub fn configure_session_for_spec(
+    config: datafusion::prelude::SessionConfig,
+) -> datafusion::prelude::SessionConfig {
+    let mut config = config;
+    config
+        .options_mut()
+        .optimizer
+        .enable_physical_uncorrelated_scalar_subquery = false;
+    config
+}
+
 /// Encodes a DataFusion execution plan as a spec `PhysicalPlanNode`.
 ///
 /// Fails with `NotImplemented` naming the operator when a node is neither

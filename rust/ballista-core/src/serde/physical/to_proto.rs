@@ -119,7 +119,7 @@ fn null_equality_to_proto(n: NullEquality) -> pb::NullEquality {
 }
 
 fn join_on_to_proto(
-    on: &[(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>)],
+    on: datafusion::physical_plan::joins::utils::JoinOnRef<'_>,
     codec: &dyn PhysicalExtensionCodec,
 ) -> Result<Vec<pb::PhysicalJoinOn>> {
     on.iter()
@@ -638,7 +638,8 @@ fn file_scan_to_proto(
             .transpose()?,
     };
 
-    let store = conf.object_store_url.as_str().trim_end_matches('/');
+    let store = conf.object_store_url.as_str();
+    let sep = if store.ends_with('/') { "" } else { "/" };
     let file_groups = conf
         .file_groups
         .iter()
@@ -649,7 +650,7 @@ fn file_scan_to_proto(
                     .iter()
                     .map(|f| {
                         Ok(pb::PartitionedFile {
-                            path: format!("{store}/{}", f.object_meta.location),
+                            path: format!("{store}{sep}{}", f.object_meta.location),
                             size: f.object_meta.size,
                             last_modified_ms: f.object_meta.last_modified.timestamp_millis(),
                             range: f.range.as_ref().map(|r| pb::FileRange {
