@@ -126,12 +126,41 @@ fn decimal_type(precision: u8, scale: i8) -> pb::DecimalType {
     }
 }
 
-fn decimal_from_proto(d: &pb::DecimalType, field: &str) -> Result<(u8, i8)> {
+/// Validates a decimal type for a storage width of `bits`: precision in
+/// 1..=max for that width (9, 18, 38, 76, as Arrow defines them) and scale
+/// at most the precision. Out-of-range values would otherwise reach
+/// DataFusion's type coercion, whose precision arithmetic can overflow.
+fn decimal_from_proto(d: &pb::DecimalType, bits: u32, field: &str) -> Result<(u8, i8)> {
+    let max_precision: u32 = match bits {
+        32 => 9,
+        64 => 18,
+        128 => 38,
+        _ => 76,
+    };
+    if d.precision == 0 || d.precision > max_precision {
+        return Err(BallistaError::invalid(
+            field,
+            format!(
+                "precision {} out of range 1..={max_precision} for a {bits}-bit decimal",
+                d.precision
+            ),
+        ));
+    }
     let precision = u8::try_from(d.precision).map_err(|_| {
         BallistaError::invalid(field, format!("precision {} out of range", d.precision))
     })?;
     let scale = i8::try_from(d.scale)
-        .map_err(|_| BallistaError::invalid(field, format!("scale {} out of range", d.scale)))?;
+        .ok()
+        .filter(|s| i32::from(*s) <= i32::from(precision))
+        .ok_or_else(|| {
+            BallistaError::invalid(
+                field,
+                format!(
+                    "scale {} out of range (at most the precision {precision})",
+                    d.scale
+                ),
+            )
+        })?;
     Ok((precision, scale))
 }
 
@@ -182,19 +211,19 @@ pub fn data_type_from_proto(dt: &pb::DataType, field: &str) -> Result<DataType> 
             })
         }
         Kind::Decimal32(d) => {
-            let (p, s) = decimal_from_proto(d, &format!("{field}.decimal32"))?;
+            let (p, s) = decimal_from_proto(d, 32, &format!("{field}.decimal32"))?;
             DataType::Decimal32(p, s)
         }
         Kind::Decimal64(d) => {
-            let (p, s) = decimal_from_proto(d, &format!("{field}.decimal64"))?;
+            let (p, s) = decimal_from_proto(d, 64, &format!("{field}.decimal64"))?;
             DataType::Decimal64(p, s)
         }
         Kind::Decimal128(d) => {
-            let (p, s) = decimal_from_proto(d, &format!("{field}.decimal128"))?;
+            let (p, s) = decimal_from_proto(d, 128, &format!("{field}.decimal128"))?;
             DataType::Decimal128(p, s)
         }
         Kind::Decimal256(d) => {
-            let (p, s) = decimal_from_proto(d, &format!("{field}.decimal256"))?;
+            let (p, s) = decimal_from_proto(d, 256, &format!("{field}.decimal256"))?;
             DataType::Decimal256(p, s)
         }
         Kind::List(f) => DataType::List(field_from_proto(f, &format!("{field}.list"))?),
@@ -280,9 +309,24 @@ pub fn schema_to_proto(schema: &Schema) -> Result<pb::Schema> {
 
 /// Encapsulated IPC schema message to an Arrow schema.
 pub fn schema_from_proto(schema: &pb::Schema, field: &str) -> Result<SchemaRef> {
-    arrow::ipc::convert::try_schema_from_ipc_buffer(&schema.arrow_ipc)
-        .map(Arc::new)
-        .map_err(|e| BallistaError::invalid(field, format!("not an Arrow IPC schema message: {e}")))
+    let bytes = schema.arrow_ipc.as_slice();
+    without_panics(field, "Arrow IPC schema message", || {
+        arrow::ipc::convert::try_schema_from_ipc_buffer(bytes)
+    })?
+    .map(Arc::new)
+    .map_err(|e| BallistaError::invalid(field, format!("not an Arrow IPC schema message: {e}")))
+}
+
+/// Runs an Arrow IPC decoding step, turning a panic into an error.
+///
+/// arrow-ipc 59 validates the flatbuffer structure but still panics on some
+/// well-formed yet meaningless contents (an `Int` of bit width 40, a `List`
+/// without a child, a `NONE` type), which the decoder fuzz test finds within
+/// seconds. Plans arrive from the network, so a malformed schema must be an
+/// error naming the field, never a crashed scheduler or executor.
+fn without_panics<T>(field: &str, what: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| BallistaError::invalid(field, format!("malformed {what}")))
 }
 
 /// A required schema field, decoded.
@@ -301,13 +345,15 @@ pub fn batches_to_ipc(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec
 
 /// An Arrow IPC stream to record batches.
 pub fn batches_from_ipc(bytes: &[u8], field: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let reader = StreamReader::try_new(Cursor::new(bytes), None)
-        .map_err(|e| BallistaError::invalid(field, format!("not an Arrow IPC stream: {e}")))?;
-    let schema = reader.schema();
-    let batches = reader
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| BallistaError::invalid(field, format!("corrupt Arrow IPC stream: {e}")))?;
-    Ok((schema, batches))
+    without_panics(field, "Arrow IPC stream", || {
+        let reader = StreamReader::try_new(Cursor::new(bytes), None)
+            .map_err(|e| BallistaError::invalid(field, format!("not an Arrow IPC stream: {e}")))?;
+        let schema = reader.schema();
+        let batches = reader
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| BallistaError::invalid(field, format!("corrupt Arrow IPC stream: {e}")))?;
+        Ok((schema, batches))
+    })?
 }
 
 /// Sort options to the spec.
@@ -530,6 +576,7 @@ pub fn scalar_from_proto(lit: &pb::Literal, field: &str) -> Result<ScalarValue> 
                     precision: d.precision,
                     scale: d.scale,
                 },
+                if d.bit_width == 0 { 128 } else { d.bit_width },
                 &f,
             )?;
             match d.bit_width {

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use ballista_core::serde::logical::{logical_plan_from_proto, logical_plan_to_proto};
 use ballista_core::serde::physical::{
-    DefaultPhysicalExtensionCodec, physical_plan_from_proto, physical_plan_to_proto,
+    DefaultPhysicalExtensionCodec, configure_session_for_spec, physical_plan_from_proto,
+    physical_plan_to_proto,
 };
 use ballista_proto::v1 as pb;
 use datafusion::execution::SessionState;
@@ -142,7 +143,7 @@ fn fuzz_for(budget: Duration) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let config = SessionConfig::new().with_target_partitions(2);
+    let config = configure_session_for_spec(SessionConfig::new().with_target_partitions(2));
     let ctx = SessionContext::new_with_config(config);
     let seeds = rt.block_on(async {
         tpch::register_tables(&ctx, &tpch::data_dir(0.01, 2))
