@@ -20,7 +20,7 @@ help: ## List the targets
 
 .PHONY: run
 run: ## Build and run the main job: the TPC-H spec round-trip report (SF 0.01)
-	cargo run --release -p ballista-core --example tpch_spec_report
+	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
 test: lint-proto fmt-check clippy test-rust ## All tests, every language (what CI runs)
