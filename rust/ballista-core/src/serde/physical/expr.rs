@@ -10,7 +10,8 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::compute::CastOptions;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ballista_proto::v1 as pb;
 use datafusion::common::JoinSide;
 use datafusion::common::ScalarValue;
@@ -82,16 +83,33 @@ fn encode(
             right: boxed(b.right(), codec)?,
         }))
     } else if let Some(c) = any.downcast_ref::<CastExpr>() {
+        // An explicit target field (nullability and metadata) changes the
+        // output schema, so it must travel: a union whose inputs it aligns
+        // would otherwise decode with different input schemas.
+        let mut metadata: Vec<_> = c
+            .target_metadata()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| pb::KeyValue {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect();
+        metadata.sort_by(|a, b| a.key.cmp(&b.key));
         ExprType::Cast(Box::new(pb::PhysicalCast {
             expression: boxed(c.expr(), codec)?,
             data_type: Some(data_type_to_proto(c.cast_type())?),
             safe: c.cast_options().safe,
+            nullable: c.target_nullable(),
+            metadata,
         }))
     } else if let Some(c) = any.downcast_ref::<TryCastExpr>() {
         ExprType::Cast(Box::new(pb::PhysicalCast {
             expression: boxed(c.expr(), codec)?,
             data_type: Some(data_type_to_proto(c.cast_type())?),
             safe: true,
+            nullable: None,
+            metadata: vec![],
         }))
     } else if let Some(c) = any.downcast_ref::<CaseExpr>() {
         ExprType::Case(Box::new(pb::PhysicalCase {
@@ -293,10 +311,32 @@ pub(crate) fn decode_expr(
             if !arrow::compute::can_cast_types(&from, &dt) {
                 return Err(plan_err(&path, format!("cannot cast {from} to {dt}")));
             }
-            if c.safe {
-                Arc::new(TryCastExpr::new(inner, dt))
-            } else {
-                Arc::new(CastExpr::new(inner, dt, Some(DEFAULT_CAST_OPTIONS)))
+            let options = CastOptions {
+                safe: c.safe,
+                ..DEFAULT_CAST_OPTIONS
+            };
+            match c.nullable {
+                Some(nullable) => {
+                    let metadata = c
+                        .metadata
+                        .iter()
+                        .map(|kv| (kv.key.clone(), kv.value.clone()))
+                        .collect();
+                    let target = Field::new("", dt, nullable).with_metadata(metadata);
+                    Arc::new(CastExpr::new_with_target_field(
+                        inner,
+                        Arc::new(target),
+                        Some(options),
+                    ))
+                }
+                None if !c.metadata.is_empty() => {
+                    return Err(BallistaError::invalid(
+                        &format!("{path}.metadata"),
+                        "is only allowed together with `nullable`",
+                    ));
+                }
+                None if c.safe => Arc::new(TryCastExpr::new(inner, dt)),
+                None => Arc::new(CastExpr::new(inner, dt, Some(options))),
             }
         }
         ExprType::Case(c) => {
