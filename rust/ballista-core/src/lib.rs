@@ -3,12 +3,15 @@
 //!
 //! - [`serde`] converts logical and physical plans between the spec and
 //!   DataFusion, both ways, with errors that name the offending field;
+//! - [`json`] renders and parses spec messages in the canonical protobuf
+//!   JSON mapping (the format of the conformance golden files);
 //! - [`error`] is the crate's single error type.
 //!
 //! This crate knows nothing of networking, scheduling or executors: those
 //! layers depend on it, never the other way round.
 
 pub mod error;
+pub mod json;
 pub mod serde;
 
 pub use error::{BallistaError, Result};
