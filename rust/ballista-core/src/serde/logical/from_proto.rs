@@ -959,11 +959,32 @@ impl<'a> Decoder<'a> {
                 )));
             }
         }
-        Ok(LogicalPlan::Aggregate(Aggregate::try_new(
-            Arc::new(input),
-            group_expr,
-            aggr_expr,
-        )?))
+        let n_aggr = aggr_expr.len();
+        let aggregate =
+            LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(input), group_expr, aggr_expr)?);
+        // With grouping sets DataFusion appends an internal `__grouping_id`
+        // column after the grouping columns; the spec's output is grouping
+        // columns then aggregates, so project it away (as DataFusion's own
+        // DataFrame::aggregate does).
+        let schema = Arc::clone(aggregate.schema());
+        let Some(grouping_id) = schema
+            .fields()
+            .len()
+            .checked_sub(1 + n_aggr)
+            .filter(|&i| schema.field(i).name() == Aggregate::INTERNAL_GROUPING_ID)
+        else {
+            return Ok(aggregate);
+        };
+        let columns = schema
+            .columns()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i != grouping_id)
+            .map(|(_, c)| Expr::Column(c))
+            .collect::<Vec<_>>();
+        Ok(LogicalPlanBuilder::from(aggregate)
+            .project(columns)?
+            .build()?)
     }
 
     /// Gives a join input a generated alias if its column names clash with the
