@@ -269,7 +269,10 @@ pub fn all() -> Vec<Case> {
                     n().not_like(lit("%o%")).alias("not_like"),
                     n().ilike(lit("c%")).alias("ilike"),
                     n().not_ilike(lit("%E")).alias("not_ilike"),
-                    n().similar_to(lit("(A|E)%")).alias("similar_to"),
+                    // Anchored or not, and with or without `%` translation, this
+                    // pattern means the same (DataFusion treats SIMILAR TO
+                    // patterns as unanchored regular expressions).
+                    n().similar_to(lit("(A|E)[a-z]*")).alias("similar_to"),
                 ]))
             },
         },
@@ -328,11 +331,8 @@ pub fn all() -> Vec<Case> {
                     f::coalesce([col("name"), lit("unknown")]).alias("coalesce"),
                     f::concat([col("name"), lit("#"), col("id").cast(&DataType::Utf8)?])
                         .alias("concat"),
-                    f::round(
-                        col("salary").cast(&DataType::Float64)? / lit(3.0_f64),
-                        1,
-                    )
-                    .alias("round"),
+                    f::round(col("salary").cast(&DataType::Float64)? / lit(3.0_f64), 1)
+                        .alias("round"),
                     f::abs(lit(3_i64) - col("id")).alias("abs"),
                     f::date_part("year", col("hired")).alias("year"),
                     call("nullif", [col("dept_id"), lit(20_i64)]).alias("nullif"),
@@ -390,13 +390,20 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             name: "aggregate_ordered",
-            description: "An order-sensitive aggregate: first_value with a sort key argument and an ORDER BY.",
+            description: "Order-sensitive aggregates: first_value with sort key arguments (ties broken by id) and last_value with ORDER BY.",
             tables: &["people"],
             ordered: false,
             build: || {
                 Ok(people().group_by([col("dept_id")]).agg([
-                    call_aggregate("first_value", [col("name"), Expr::from(col("salary").desc())])
-                        .alias("best_paid"),
+                    call_aggregate(
+                        "first_value",
+                        [
+                            col("name"),
+                            Expr::from(col("salary").desc()),
+                            Expr::from(col("id").asc()),
+                        ],
+                    )
+                    .alias("best_paid"),
                     call_aggregate("last_value", [col("name")])
                         .order_by([col("id").asc()])?
                         .alias("last_by_id"),
@@ -409,9 +416,10 @@ pub fn all() -> Vec<Case> {
             tables: &["orders"],
             ordered: false,
             build: || {
-                Ok(orders()
-                    .rollup([col("status")])
-                    .agg([f::count_all().alias("n"), f::max(col("amount")).alias("max_amount")]))
+                Ok(orders().rollup([col("status")]).agg([
+                    f::count_all().alias("n"),
+                    f::max(col("amount")).alias("max_amount"),
+                ]))
             },
         },
         Case {
@@ -433,7 +441,12 @@ pub fn all() -> Vec<Case> {
             build: || {
                 Ok(people()
                     .alias("p")
-                    .join(depts().alias("d"), JoinType::Inner, &["dept_id"], &["dept_id"])
+                    .join(
+                        depts().alias("d"),
+                        JoinType::Inner,
+                        &["dept_id"],
+                        &["dept_id"],
+                    )
                     .select([
                         qualified_col("p", "id"),
                         qualified_col("p", "name"),
@@ -467,7 +480,12 @@ pub fn all() -> Vec<Case> {
             build: || {
                 Ok(people()
                     .alias("p")
-                    .join(depts().alias("d"), JoinType::Full, &["dept_id"], &["dept_id"])
+                    .join(
+                        depts().alias("d"),
+                        JoinType::Full,
+                        &["dept_id"],
+                        &["dept_id"],
+                    )
                     .select([qualified_col("p", "name"), qualified_col("d", "dept_name")]))
             },
         },
@@ -502,7 +520,10 @@ pub fn all() -> Vec<Case> {
                 Ok(depts()
                     .filter(col("dept_id").lt_eq(lit(20_i64)))
                     .select_columns(&["dept_name"])
-                    .cross_join(DataFrame::values([vec![lit(1_i64)], vec![lit(2_i64)]], ["n"])))
+                    .cross_join(DataFrame::values(
+                        [vec![lit(1_i64)], vec![lit(2_i64)]],
+                        ["n"],
+                    )))
             },
         },
         Case {
@@ -581,23 +602,23 @@ pub fn all() -> Vec<Case> {
         },
         Case {
             name: "window_ranking",
-            description: "row_number per partition and rank over the whole input, with ties.",
+            description: "row_number per partition, then rank over the whole input (with ties) in a second Window.",
             tables: &["people"],
             ordered: false,
             build: || {
                 Ok(people()
-                    .window([
-                        f::row_number()
-                            .over(
-                                Window::new()
-                                    .partition_by([col("dept_id")])
-                                    .order_by([col("salary").desc(), col("id").asc()]),
-                            )?
-                            .alias("rn"),
-                        f::rank()
-                            .over(Window::new().order_by([col("salary").desc()]))?
-                            .alias("rk"),
-                    ])
+                    .window([f::row_number()
+                        .over(
+                            Window::new()
+                                .partition_by([col("dept_id")])
+                                .order_by([col("salary").desc(), col("id").asc()]),
+                        )?
+                        .alias("rn")])
+                    // One Window relation per window specification, as
+                    // DataFusion's own planner groups them.
+                    .window([f::rank()
+                        .over(Window::new().order_by([col("salary").desc()]))?
+                        .alias("rk")])
                     .select_columns(&["id", "rn", "rk"]))
             },
         },
@@ -608,20 +629,21 @@ pub fn all() -> Vec<Case> {
             ordered: false,
             build: || {
                 Ok(people()
-                    .window([
-                        f::sum(col("salary"))
-                            .over(
-                                Window::new()
-                                    .partition_by([col("dept_id")])
-                                    .order_by([col("id").asc()])
-                                    .rows_between(FrameBound::UnboundedPreceding, FrameBound::CurrentRow),
-                            )?
-                            .alias("running"),
-                        f::count(col("id")).over(Window::new())?.alias("everyone"),
-                        f::lag(col("name"), 1)
-                            .over(Window::new().order_by([col("id").asc()]))?
-                            .alias("previous"),
-                    ])
+                    .window([f::sum(col("salary"))
+                        .over(
+                            Window::new()
+                                .partition_by([col("dept_id")])
+                                .order_by([col("id").asc()])
+                                .rows_between(
+                                    FrameBound::UnboundedPreceding,
+                                    FrameBound::CurrentRow,
+                                ),
+                        )?
+                        .alias("running")])
+                    .window([f::count(col("id")).over(Window::new())?.alias("everyone")])
+                    .window([f::lag(col("name"), 1)
+                        .over(Window::new().order_by([col("id").asc()]))?
+                        .alias("previous")])
                     .select_columns(&["id", "running", "everyone", "previous"]))
             },
         },
@@ -642,9 +664,7 @@ pub fn all() -> Vec<Case> {
             description: "SELECT *, extra: a wildcard followed by a computed column.",
             tables: &["depts"],
             ordered: false,
-            build: || {
-                Ok(depts().select([wildcard(), (col("dept_id") * lit(10_i64)).alias("x10")]))
-            },
+            build: || Ok(depts().select([wildcard(), (col("dept_id") * lit(10_i64)).alias("x10")])),
         },
         Case {
             name: "with_columns_drop",
@@ -665,10 +685,7 @@ pub fn all() -> Vec<Case> {
             description: "Rename two columns at once; other columns keep their place.",
             tables: &["depts"],
             ordered: false,
-            build: || {
-                Ok(depts()
-                    .with_columns_renamed([("dept_id", "id"), ("dept_name", "name")]))
-            },
+            build: || Ok(depts().with_columns_renamed([("dept_id", "id"), ("dept_name", "name")])),
         },
         Case {
             name: "exists_correlated",
@@ -700,7 +717,9 @@ pub fn all() -> Vec<Case> {
                         col("id")
                             .in_subquery(customers())
                             .or(col("id").gt(lit(5_i64)))
-                            .and(col("id").not_in_subquery(customers().filter(col("customer_id").eq(lit(1_i64))))),
+                            .and(col("id").not_in_subquery(
+                                customers().filter(col("customer_id").eq(lit(1_i64))),
+                            )),
                     )
                     .select_columns(&["id", "name"]))
             },

@@ -5,7 +5,7 @@
 //! `integration/conformance/run.py` reads (see the README there):
 //!
 //! ```text
-//! {"case": "read_table", "plan_base64": "UgoKCAoGcGVvcGxl"}
+//! {"case": "read_table", "plan_base64": "UgoKCBoGcGVvcGxl", "plan_json": {"readTable": ...}}
 //! {"case": "broken", "error": "why the builder failed"}
 //! ```
 //!
@@ -37,11 +37,15 @@ fn main() -> ExitCode {
             continue;
         }
         let line = match (case.build)() {
-            Ok(df) => serde_json::json!({
-                "case": case.name,
-                "plan_base64": base64::engine::general_purpose::STANDARD
-                    .encode(df.plan().encode_to_vec()),
-            }),
+            Ok(df) => match ballista_core::json::to_json_value(df.plan()) {
+                Ok(json) => serde_json::json!({
+                    "case": case.name,
+                    "plan_base64": base64::engine::general_purpose::STANDARD
+                        .encode(df.plan().encode_to_vec()),
+                    "plan_json": json,
+                }),
+                Err(e) => serde_json::json!({"case": case.name, "error": e.to_string()}),
+            },
             Err(e) => serde_json::json!({"case": case.name, "error": e.to_string()}),
         };
         if writeln!(out, "{line}").is_err() {
