@@ -37,6 +37,12 @@ use pb::relation::RelType;
 /// become `ReadFiles`.
 pub fn logical_plan_to_proto(plan: &LogicalPlan) -> Result<pb::Relation> {
     let rel_type = match plan {
+        // The projection that hides a grouping-set Aggregate's internal
+        // `__grouping_id` is implied by the spec's Aggregate (whose decoder
+        // adds it back), so it is not encoded twice.
+        LogicalPlan::Projection(p) if hides_grouping_id(p) => {
+            return logical_plan_to_proto(&p.input);
+        }
         LogicalPlan::Projection(p) => RelType::Project(Box::new(pb::Project {
             input: input(&p.input)?,
             expressions: exprs(&p.expr)?,
@@ -619,4 +625,23 @@ pub fn logical_expr_to_proto(expr: &Expr) -> Result<pb::Expression> {
     Ok(pb::Expression {
         expr_type: Some(expr_type),
     })
+}
+
+/// Whether `p` only removes the `__grouping_id` column of the grouping-set
+/// Aggregate below it (and keeps every other column in order).
+fn hides_grouping_id(p: &datafusion::logical_expr::Projection) -> bool {
+    let LogicalPlan::Aggregate(a) = p.input.as_ref() else {
+        return false;
+    };
+    let input_columns = a.schema.columns();
+    let kept: Vec<_> = input_columns
+        .iter()
+        .filter(|c| c.name != datafusion::logical_expr::Aggregate::INTERNAL_GROUPING_ID)
+        .collect();
+    kept.len() + 1 == input_columns.len()
+        && p.expr.len() == kept.len()
+        && p.expr
+            .iter()
+            .zip(kept)
+            .all(|(e, c)| matches!(e, Expr::Column(col) if col == c))
 }
