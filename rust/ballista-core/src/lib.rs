@@ -5,6 +5,8 @@
 //!   DataFusion, both ways, with errors that name the offending field;
 //! - [`hash`] is the spec's shuffle hash (Spark-compatible Murmur3, seed 42)
 //!   that puts every row in the same partition on every executor;
+//! - [`json`] renders and parses spec messages in the canonical protobuf
+//!   JSON mapping (the format of the conformance golden files);
 //! - [`error`] is the crate's single error type.
 //!
 //! This crate knows nothing of networking, scheduling or executors: those
@@ -12,6 +14,7 @@
 
 pub mod error;
 pub mod hash;
+pub mod json;
 pub mod serde;
 
 pub use error::{BallistaError, Result};
