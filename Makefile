@@ -23,7 +23,7 @@ run: ## Build and run the main job: the TPC-H spec round-trip report (SF 0.01)
 	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
-test: lint-proto fmt-check clippy test-rust ## All tests, every language (what CI runs)
+test: lint-proto fmt-check clippy test-rust conformance ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
 test-rust: ## Rust unit, integration and conformance tests
@@ -31,8 +31,8 @@ test-rust: ## Rust unit, integration and conformance tests
 	cargo test --workspace --doc
 
 .PHONY: conformance
-conformance: ## Cross-language conformance runner (every testee present)
-	cargo test -p ballista-client --test conformance -- --nocapture
+conformance: ## Conformance: every language's testee against the golden plans
+	python3 integration/conformance/run.py
 
 .PHONY: fuzz
 fuzz: ## Fuzz the plan decoders for FUZZ_SECONDS (proptest, no panics allowed)
