@@ -83,3 +83,27 @@ pub fn known_enum<E: TryFrom<i32>>(value: i32, field: &str) -> Result<E> {
     E::try_from(value)
         .map_err(|_| BallistaError::invalid(field, format!("unknown enum value {value}")))
 }
+
+/// The message prefix of the error [`catch_decoder_panic`] returns, so that
+/// tests can tell a caught panic (a bug) from an ordinary decode error.
+pub const DECODER_PANIC: &str = "the plan decoder panicked";
+
+/// Runs a decoder, turning a panic into an [`BallistaError::Internal`] error
+/// whose message starts with [`DECODER_PANIC`].
+pub fn catch_decoder_panic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        Err(BallistaError::Internal(format!(
+            "{DECODER_PANIC}: {}",
+            panic_message(panic.as_ref())
+        )))
+    })
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

@@ -310,11 +310,45 @@ pub fn schema_to_proto(schema: &Schema) -> Result<pb::Schema> {
 /// Encapsulated IPC schema message to an Arrow schema.
 pub fn schema_from_proto(schema: &pb::Schema, field: &str) -> Result<SchemaRef> {
     let bytes = schema.arrow_ipc.as_slice();
-    without_panics(field, "Arrow IPC schema message", || {
+    let schema = without_panics(field, "Arrow IPC schema message", || {
         arrow::ipc::convert::try_schema_from_ipc_buffer(bytes)
     })?
-    .map(Arc::new)
-    .map_err(|e| BallistaError::invalid(field, format!("not an Arrow IPC schema message: {e}")))
+    .map_err(|e| BallistaError::invalid(field, format!("not an Arrow IPC schema message: {e}")))?;
+    for f in schema.fields() {
+        validate_data_type(f.data_type(), &format!("{field}.{}", f.name()))?;
+    }
+    Ok(Arc::new(schema))
+}
+
+/// Checks what arrow-ipc does not: decimal precision and scale within the
+/// limits of their storage width, at any nesting depth. DataFusion's type
+/// rules assume valid decimals (and overflow on, say, a scale of 127).
+fn validate_data_type(dt: &DataType, field: &str) -> Result<()> {
+    let (p, s, bits) = match dt {
+        DataType::Decimal32(p, s) => (*p, *s, 32),
+        DataType::Decimal64(p, s) => (*p, *s, 64),
+        DataType::Decimal128(p, s) => (*p, *s, 128),
+        DataType::Decimal256(p, s) => (*p, *s, 256),
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::Map(f, _) => return validate_data_type(f.data_type(), field),
+        DataType::Struct(fields) => {
+            return fields
+                .iter()
+                .try_for_each(|f| validate_data_type(f.data_type(), field));
+        }
+        DataType::Dictionary(k, v) => {
+            validate_data_type(k, field)?;
+            return validate_data_type(v, field);
+        }
+        _ => return Ok(()),
+    };
+    let d = pb::DecimalType {
+        precision: u32::from(p),
+        scale: i32::from(s),
+    };
+    decimal_from_proto(&d, bits, field).map(|_| ())
 }
 
 /// Runs an Arrow IPC decoding step, turning a panic into an error.
@@ -324,7 +358,7 @@ pub fn schema_from_proto(schema: &pb::Schema, field: &str) -> Result<SchemaRef> 
 /// without a child, a `NONE` type), which the decoder fuzz test finds within
 /// seconds. Plans arrive from the network, so a malformed schema must be an
 /// error naming the field, never a crashed scheduler or executor.
-fn without_panics<T>(field: &str, what: &str, f: impl FnOnce() -> T) -> Result<T> {
+pub(crate) fn without_panics<T>(field: &str, what: &str, f: impl FnOnce() -> T) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|_| BallistaError::invalid(field, format!("malformed {what}")))
 }

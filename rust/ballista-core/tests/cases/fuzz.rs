@@ -6,13 +6,15 @@
 //! deletions, truncation) and also feeds purely random bytes. Every input
 //! goes through protobuf decoding and then the DataFusion decoders.
 //!
-//! `fuzz_decoders_briefly` runs a few seconds in every `make test`;
+//! `fuzz_decoders_briefly` decodes a fixed set of 60,000 inputs (from a fixed
+//! seed, so the run is deterministic) in every `make test`;
 //! `fuzz_decoders_for_a_while` (ignored by default) runs for
 //! `BALLISTA_FUZZ_SECONDS` (60 by default) and is what `make fuzz` runs.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ballista_core::error::DECODER_PANIC;
 use ballista_core::serde::logical::{logical_plan_from_proto, logical_plan_to_proto};
 use ballista_core::serde::physical::{
     DefaultPhysicalExtensionCodec, configure_session_for_spec, physical_plan_from_proto,
@@ -22,7 +24,7 @@ use ballista_proto::v1 as pb;
 use datafusion::execution::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use prost::Message;
 
 use crate::support::tpch;
@@ -126,18 +128,37 @@ fn input(seed_count: usize) -> impl Strategy<Value = (Option<usize>, Vec<Mutatio
 
 fn decode_physical(bytes: &[u8], ctx: &SessionContext) {
     if let Ok(node) = pb::PhysicalPlanNode::decode(bytes) {
-        // Ok or Err are both fine; only a panic fails the test.
-        let _ = physical_plan_from_proto(&node, &ctx.task_ctx(), &DefaultPhysicalExtensionCodec);
+        // A plan or an ordinary error are both fine; a panic, or a panic the
+        // decoder's safety net caught, fails the test.
+        let result =
+            physical_plan_from_proto(&node, &ctx.task_ctx(), &DefaultPhysicalExtensionCodec);
+        assert_no_caught_panic(result.err());
     }
 }
 
 fn decode_logical(bytes: &[u8], state: &SessionState, rt: &tokio::runtime::Runtime) {
     if let Ok(rel) = pb::Relation::decode(bytes) {
-        let _ = rt.block_on(logical_plan_from_proto(&rel, state));
+        assert_no_caught_panic(rt.block_on(logical_plan_from_proto(&rel, state)).err());
     }
 }
 
-fn fuzz_for(budget: Duration) {
+fn assert_no_caught_panic(error: Option<ballista_core::BallistaError>) {
+    if let Some(e) = error {
+        let message = e.to_string();
+        assert!(!message.contains(DECODER_PANIC), "{message}");
+    }
+}
+
+/// How long to fuzz, and with which randomness.
+enum Run {
+    /// A fixed number of inputs from a fixed seed: the same inputs on every
+    /// run, so `make test` is deterministic.
+    Deterministic(u32),
+    /// Fresh random inputs until the time is up (`make fuzz`).
+    Random(Duration),
+}
+
+fn fuzz(run: Run) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -156,30 +177,46 @@ fn fuzz_for(budget: Duration) {
 
     let started = Instant::now();
     let mut inputs = 0u64;
-    while started.elapsed() < budget {
-        let mut runner = TestRunner::new(Config {
-            cases: 128,
-            failure_persistence: None,
-            ..Config::default()
+    let physical = &seeds.physical;
+    let logical = &seeds.logical;
+    let test = |(seed, mutations, random): (Option<usize>, Vec<Mutation>, Vec<u8>)| {
+        let p = seed.map_or_else(
+            || random.clone(),
+            |i| apply(physical[i].clone(), &mutations),
+        );
+        decode_physical(&p, &ctx);
+        let l = seed.map_or(random, |i| {
+            apply(logical[i % logical.len()].clone(), &mutations)
         });
-        let physical = &seeds.physical;
-        let logical = &seeds.logical;
-        let result = runner.run(&input(physical.len()), |(seed, mutations, random)| {
-            let p = seed.map_or_else(
-                || random.clone(),
-                |i| apply(physical[i].clone(), &mutations),
-            );
-            decode_physical(&p, &ctx);
-            let l = seed.map_or(random, |i| {
-                apply(logical[i % logical.len()].clone(), &mutations)
-            });
-            decode_logical(&l, &state, &rt);
-            Ok::<(), TestCaseError>(())
-        });
-        if let Err(e) = result {
+        decode_logical(&l, &state, &rt);
+        Ok::<(), TestCaseError>(())
+    };
+    let config = |cases| Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    loop {
+        let (mut runner, cases) = match run {
+            Run::Deterministic(cases) => (
+                TestRunner::new_with_rng(
+                    config(cases),
+                    TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+                ),
+                cases,
+            ),
+            Run::Random(budget) if started.elapsed() < budget => {
+                (TestRunner::new(config(128)), 128)
+            }
+            Run::Random(_) => break,
+        };
+        if let Err(e) = runner.run(&input(physical.len()), test) {
             panic!("a plan decoder panicked (minimal input above): {e}");
         }
-        inputs += 128;
+        inputs += u64::from(cases);
+        if matches!(run, Run::Deterministic(_)) {
+            break;
+        }
     }
     println!(
         "fuzzed the plan decoders for {:.1} s: {inputs} inputs (each decoded as a physical and a logical plan), no panic",
@@ -189,7 +226,7 @@ fn fuzz_for(budget: Duration) {
 
 #[test]
 fn fuzz_decoders_briefly() {
-    fuzz_for(Duration::from_secs(5));
+    fuzz(Run::Deterministic(60_000));
 }
 
 #[test]
@@ -199,5 +236,5 @@ fn fuzz_decoders_for_a_while() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    fuzz_for(Duration::from_secs(seconds));
+    fuzz(Run::Random(Duration::from_secs(seconds)));
 }

@@ -63,7 +63,9 @@ pub async fn logical_plan_from_proto(
     let mut leaves = Vec::new();
     collect_leaves(rel, "Relation".to_string(), &mut leaves);
     let resolved = resolve_leaves(leaves, state).await?;
-    Decoder::new(state, &resolved).relation(rel, "Relation")
+    // A panic inside DataFusion's builders on meaningless input becomes an
+    // error (see `catch_decoder_panic`); the fuzz test treats it as a bug.
+    crate::error::catch_decoder_panic(|| Decoder::new(state, &resolved).relation(rel, "Relation"))
 }
 
 /// Decodes a spec expression over `schema` (the input of the relation that

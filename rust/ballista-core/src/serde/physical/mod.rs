@@ -94,7 +94,13 @@ pub fn physical_plan_from_proto(
     ctx: &TaskContext,
     codec: &dyn PhysicalExtensionCodec,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    from_proto::decode_plan(node, expr::DecodeCtx { task: ctx, codec }, "")
+    // Last line of defence: DataFusion constructors assume well-formed
+    // inputs and some panic (or overflow in debug builds) on meaningless
+    // ones. A plan from the network must never take a server down, so a
+    // panic becomes an error; the fuzz test treats that error as a bug.
+    crate::error::catch_decoder_panic(|| {
+        from_proto::decode_plan(node, expr::DecodeCtx { task: ctx, codec }, "")
+    })
 }
 
 /// Decodes an encoded `PhysicalPlanNode` message (for example a task's
