@@ -458,6 +458,32 @@ async fn window() {
     .await;
 }
 
+/// Window functions with different partition and order keys in one Window
+/// relation (DataFusion needs one `Window` node per key set; the decoder
+/// splits them and keeps the spec's column order).
+#[tokio::test]
+async fn window_with_mixed_keys() {
+    let mut by_c = window_fn("sum", vec![col("a")], None);
+    if let Some(ExprType::WindowFunction(w)) = &mut by_c.expr_type {
+        w.partition_by = vec![col("c")];
+        w.order_by = vec![];
+    }
+    check(
+        rel(RelType::Window(Box::new(pb::Window {
+            input: bx(read("t")),
+            window_expressions: vec![
+                alias(window_fn("row_number", vec![], None), "rn"),
+                alias(by_c, "total_by_c"),
+                alias(window_fn("rank", vec![], None), "rk"),
+            ],
+        }))),
+        "SELECT *, row_number() OVER (PARTITION BY b ORDER BY a) AS rn, \
+         sum(a) OVER (PARTITION BY c) AS total_by_c, \
+         rank() OVER (PARTITION BY b ORDER BY a) AS rk FROM t",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn subquery_alias() {
     check(

@@ -173,6 +173,54 @@ fn collect_leaves<'a>(rel: &'a pb::Relation, path: String, out: &mut Vec<Leaf<'a
     }
 }
 
+/// The partition keys and order keys of a window function.
+type WindowKeys = (Vec<Expr>, Vec<SortExpr>);
+
+/// A Window relation as DataFusion plans it. DataFusion's physical planner
+/// requires all functions of one `Window` node to share partition and order
+/// keys (it panics otherwise), while the spec allows any mix. Functions are
+/// therefore grouped by keys into a chain of `Window` nodes, as DataFusion's
+/// own SQL planner does, and a projection restores the spec's column order
+/// (input columns, then the functions in the order given).
+fn window_plan(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    // Group by (partition keys, order keys), in order of first appearance.
+    let mut groups: Vec<(WindowKeys, Vec<Expr>)> = Vec::new();
+    for e in &exprs {
+        let key = match e.clone().unalias() {
+            Expr::WindowFunction(w) => (w.params.partition_by.clone(), w.params.order_by.clone()),
+            // Callers only pass window functions; keep anything else alone.
+            _ => (vec![], vec![]),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(e.clone()),
+            None => groups.push((key, vec![e.clone()])),
+        }
+    }
+    if groups.len() <= 1 {
+        return Ok(LogicalPlan::Window(Window::try_new(
+            exprs,
+            Arc::new(input),
+        )?));
+    }
+    let mut output: Vec<Expr> = input
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
+    let mut plan = input;
+    for (_, group) in groups {
+        plan = LogicalPlan::Window(Window::try_new(group, Arc::new(plan))?);
+    }
+    let schema = plan.schema();
+    for e in &exprs {
+        let (qualifier, field) =
+            schema.qualified_field_with_unqualified_name(&e.schema_name().to_string())?;
+        output.push(Expr::Column(Column::new(qualifier.cloned(), field.name())));
+    }
+    Ok(LogicalPlanBuilder::from(plan).project(output)?.build()?)
+}
+
 /// Finds subqueries inside an expression tree.
 fn collect_expr_leaves<'a>(e: &'a pb::Expression, path: String, out: &mut Vec<Leaf<'a>>) {
     let Some(kind) = &e.expr_type else { return };
@@ -774,7 +822,7 @@ impl<'a> Decoder<'a> {
                         )));
                     }
                 }
-                LogicalPlan::Window(Window::try_new(exprs, Arc::new(input))?)
+                window_plan(input, exprs)?
             }
             RelType::SubqueryAlias(s) => {
                 let p = format!("{path}.subquery_alias");
