@@ -18,9 +18,7 @@ use arrow::datatypes::{DataType, Fields};
 use ballista_proto::v1 as pb;
 use datafusion::catalog::TableProvider;
 use datafusion::common::utils::datafusion_strsim::levenshtein;
-use datafusion::common::{
-    Column, DFSchema, DFSchemaRef, NullEquality, ScalarValue, Spans, TableReference,
-};
+use datafusion::common::{Column, DFSchema, DFSchemaRef, ScalarValue, Spans, TableReference};
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -38,12 +36,16 @@ use datafusion::logical_expr::expr::{
 use datafusion::logical_expr::{
     Aggregate, Between, BinaryExpr, Case, Cast, Distinct, EmptyRelation, Expr, ExprSchemable,
     Filter, GroupingSet, Join, JoinConstraint, JoinType, Like, LogicalPlan, LogicalPlanBuilder,
-    Operator, Projection, Sort, SortExpr, Subquery, SubqueryAlias, TryCast, Values, Window,
-    WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
+    Projection, Sort, SortExpr, Subquery, SubqueryAlias, TryCast, Values, Window, WindowFrame,
+    WindowFunctionDefinition,
 };
 
 use super::UNNAMED_TABLE;
 use crate::error::{BallistaError, Result, known_enum, required};
+use crate::serde::common::{
+    join_type_from_proto, null_equality_from_proto, operator_from_proto,
+    window_frame_bound_from_proto, window_frame_units_from_proto,
+};
 use crate::serde::types::{
     data_type_from_proto, scalar_from_proto, schema_from_proto, sort_options_from_proto,
 };
@@ -643,69 +645,6 @@ fn suggestions<'n>(name: &str, candidates: impl Iterator<Item = &'n String>) -> 
     scored.into_iter().take(3).map(|(_, c)| c.clone()).collect()
 }
 
-fn join_type_from_proto(v: i32, path: &str) -> Result<JoinType> {
-    Ok(match known_enum::<pb::JoinType>(v, path)? {
-        pb::JoinType::Inner => JoinType::Inner,
-        pb::JoinType::Left => JoinType::Left,
-        pb::JoinType::Right => JoinType::Right,
-        pb::JoinType::Full => JoinType::Full,
-        pb::JoinType::LeftSemi => JoinType::LeftSemi,
-        pb::JoinType::LeftAnti => JoinType::LeftAnti,
-        pb::JoinType::RightSemi => JoinType::RightSemi,
-        pb::JoinType::RightAnti => JoinType::RightAnti,
-        pb::JoinType::LeftMark => JoinType::LeftMark,
-        pb::JoinType::RightMark => JoinType::RightMark,
-        pb::JoinType::Unspecified => {
-            return Err(BallistaError::invalid(path, "join type is not set"));
-        }
-    })
-}
-
-fn operator_from_proto(v: i32, path: &str) -> Result<Operator> {
-    use pb::BinaryOperator as B;
-    Ok(match known_enum::<B>(v, path)? {
-        B::Eq => Operator::Eq,
-        B::NotEq => Operator::NotEq,
-        B::Lt => Operator::Lt,
-        B::LtEq => Operator::LtEq,
-        B::Gt => Operator::Gt,
-        B::GtEq => Operator::GtEq,
-        B::Plus => Operator::Plus,
-        B::Minus => Operator::Minus,
-        B::Multiply => Operator::Multiply,
-        B::Divide => Operator::Divide,
-        B::Modulo => Operator::Modulo,
-        B::And => Operator::And,
-        B::Or => Operator::Or,
-        B::IsDistinctFrom => Operator::IsDistinctFrom,
-        B::IsNotDistinctFrom => Operator::IsNotDistinctFrom,
-        B::StringConcat => Operator::StringConcat,
-        B::BitwiseAnd => Operator::BitwiseAnd,
-        B::BitwiseOr => Operator::BitwiseOr,
-        B::BitwiseXor => Operator::BitwiseXor,
-        B::BitwiseShiftLeft => Operator::BitwiseShiftLeft,
-        B::BitwiseShiftRight => Operator::BitwiseShiftRight,
-        B::RegexMatch => Operator::RegexMatch,
-        B::RegexImatch => Operator::RegexIMatch,
-        B::RegexNotMatch => Operator::RegexNotMatch,
-        B::RegexNotImatch => Operator::RegexNotIMatch,
-        B::Unspecified => return Err(BallistaError::invalid(path, "operator is not set")),
-    })
-}
-
-fn frame_bound_from_proto(b: &pb::WindowFrameBound, path: &str) -> Result<WindowFrameBound> {
-    use pb::window_frame_bound::Bound;
-    Ok(match required(&b.bound, &format!("{path}.bound"))? {
-        Bound::CurrentRow(_) => WindowFrameBound::CurrentRow,
-        Bound::Preceding(l) => {
-            WindowFrameBound::Preceding(scalar_from_proto(l, &format!("{path}.preceding"))?)
-        }
-        Bound::Following(l) => {
-            WindowFrameBound::Following(scalar_from_proto(l, &format!("{path}.following"))?)
-        }
-    })
-}
-
 /// Checks that `expr` is boolean (or null) over `schema`.
 fn check_boolean(expr: &Expr, schema: &DFSchema, path: &str, what: &str) -> Result<()> {
     match expr.get_type(schema)? {
@@ -1087,13 +1026,8 @@ impl<'a> Decoder<'a> {
                 pb::JoinConstraint::Unspecified => JoinConstraint::On,
                 pb::JoinConstraint::Using => JoinConstraint::Using,
             };
-        let null_equality = match known_enum::<pb::NullEquality>(
-            j.null_equality,
-            &format!("{path}.null_equality"),
-        )? {
-            pb::NullEquality::Unspecified => NullEquality::NullEqualsNothing,
-            pb::NullEquality::NullEqualsNull => NullEquality::NullEqualsNull,
-        };
+        let null_equality =
+            null_equality_from_proto(j.null_equality, &format!("{path}.null_equality"))?;
         let mut on = Vec::with_capacity(j.on.len());
         for (i, k) in j.on.iter().enumerate() {
             let kp = format!("{path}.on[{i}]");
@@ -1780,22 +1714,14 @@ impl<'a> Decoder<'a> {
             }),
             Some(frame) => {
                 let fp = format!("{path}.frame");
-                let units = match known_enum::<pb::WindowFrameUnits>(
-                    frame.units,
-                    &format!("{fp}.units"),
-                )? {
-                    pb::WindowFrameUnits::Unspecified => WindowFrameUnits::Rows,
-                    pb::WindowFrameUnits::Range => WindowFrameUnits::Range,
-                    pb::WindowFrameUnits::Groups => WindowFrameUnits::Groups,
+                let units = window_frame_units_from_proto(frame.units, &format!("{fp}.units"))?;
+                // An unset bound is reported as a missing `<end>.bound`.
+                let bound = |b: &Option<pb::WindowFrameBound>, p: String| {
+                    let b = required(b, &p)?;
+                    window_frame_bound_from_proto(required(&b.bound, &format!("{p}.bound"))?, &p)
                 };
-                let start = frame_bound_from_proto(
-                    required(&frame.start, &format!("{fp}.start"))?,
-                    &format!("{fp}.start"),
-                )?;
-                let end = frame_bound_from_proto(
-                    required(&frame.end, &format!("{fp}.end"))?,
-                    &format!("{fp}.end"),
-                )?;
+                let start = bound(&frame.start, format!("{fp}.start"))?;
+                let end = bound(&frame.end, format!("{fp}.end"))?;
                 let frame = WindowFrame::new_bounds(units, start, end);
                 frame
                     .regularize_order_bys(&mut order_by.clone())

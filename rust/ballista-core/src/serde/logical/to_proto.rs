@@ -8,7 +8,7 @@
 //! DataFusion-specific bytes.
 
 use ballista_proto::v1 as pb;
-use datafusion::common::{NullEquality, TableReference};
+use datafusion::common::TableReference;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::listing::ListingTable;
@@ -19,13 +19,15 @@ use datafusion::logical_expr::expr::{
 };
 use datafusion::logical_expr::logical_plan::{FetchType, SkipType};
 use datafusion::logical_expr::{
-    Aggregate, Between, BinaryExpr, Case, Cast, Distinct, Expr, GroupingSet, JoinConstraint,
-    JoinType, Like, LogicalPlan, Operator, Projection, SortExpr, TryCast, WindowFrameBound,
-    WindowFrameUnits,
+    Aggregate, Between, BinaryExpr, Case, Cast, Distinct, Expr, GroupingSet, JoinConstraint, Like,
+    LogicalPlan, Projection, SortExpr, TryCast,
 };
 
 use super::UNNAMED_TABLE;
 use crate::error::{BallistaError, Result};
+use crate::serde::common::{
+    join_type_to_proto, null_equality_to_proto, operator_to_proto, window_frame_to_proto,
+};
 use crate::serde::types::{data_type_to_proto, scalar_to_proto, schema_to_proto};
 
 use pb::expression::ExprType;
@@ -113,10 +115,7 @@ pub fn logical_plan_to_proto(plan: &LogicalPlan) -> Result<pb::Relation> {
                     JoinConstraint::On => pb::JoinConstraint::Unspecified,
                     JoinConstraint::Using => pb::JoinConstraint::Using,
                 } as i32,
-                null_equality: match j.null_equality {
-                    NullEquality::NullEqualsNothing => pb::NullEquality::Unspecified,
-                    NullEquality::NullEqualsNull => pb::NullEquality::NullEqualsNull,
-                } as i32,
+                null_equality: null_equality_to_proto(j.null_equality) as i32,
             }))
         }
         LogicalPlan::Union(u) => RelType::SetOperation(pb::SetOperation {
@@ -374,57 +373,6 @@ fn qualifier_to_proto(t: &TableReference) -> Vec<String> {
     }
 }
 
-fn join_type_to_proto(t: JoinType) -> pb::JoinType {
-    match t {
-        JoinType::Inner => pb::JoinType::Inner,
-        JoinType::Left => pb::JoinType::Left,
-        JoinType::Right => pb::JoinType::Right,
-        JoinType::Full => pb::JoinType::Full,
-        JoinType::LeftSemi => pb::JoinType::LeftSemi,
-        JoinType::LeftAnti => pb::JoinType::LeftAnti,
-        JoinType::RightSemi => pb::JoinType::RightSemi,
-        JoinType::RightAnti => pb::JoinType::RightAnti,
-        JoinType::LeftMark => pb::JoinType::LeftMark,
-        JoinType::RightMark => pb::JoinType::RightMark,
-    }
-}
-
-fn operator_to_proto(op: &Operator) -> Result<pb::BinaryOperator> {
-    use pb::BinaryOperator as B;
-    Ok(match op {
-        Operator::Eq => B::Eq,
-        Operator::NotEq => B::NotEq,
-        Operator::Lt => B::Lt,
-        Operator::LtEq => B::LtEq,
-        Operator::Gt => B::Gt,
-        Operator::GtEq => B::GtEq,
-        Operator::Plus => B::Plus,
-        Operator::Minus => B::Minus,
-        Operator::Multiply => B::Multiply,
-        Operator::Divide => B::Divide,
-        Operator::Modulo => B::Modulo,
-        Operator::And => B::And,
-        Operator::Or => B::Or,
-        Operator::IsDistinctFrom => B::IsDistinctFrom,
-        Operator::IsNotDistinctFrom => B::IsNotDistinctFrom,
-        Operator::StringConcat => B::StringConcat,
-        Operator::BitwiseAnd => B::BitwiseAnd,
-        Operator::BitwiseOr => B::BitwiseOr,
-        Operator::BitwiseXor => B::BitwiseXor,
-        Operator::BitwiseShiftLeft => B::BitwiseShiftLeft,
-        Operator::BitwiseShiftRight => B::BitwiseShiftRight,
-        Operator::RegexMatch => B::RegexMatch,
-        Operator::RegexIMatch => B::RegexImatch,
-        Operator::RegexNotMatch => B::RegexNotMatch,
-        Operator::RegexNotIMatch => B::RegexNotImatch,
-        other => {
-            return Err(BallistaError::NotImplemented(format!(
-                "operator `{other}` has no representation in the Ballista logical spec v1"
-            )));
-        }
-    })
-}
-
 fn sort_to_proto(s: &SortExpr) -> Result<pb::SortOrder> {
     Ok(pb::SortOrder {
         expression: boxed(&s.expr)?,
@@ -449,17 +397,6 @@ fn column_ref(c: &datafusion::common::Column) -> pb::ColumnRef {
             .unwrap_or_default(),
         plan_id: None,
     }
-}
-
-fn frame_bound_to_proto(b: &WindowFrameBound) -> Result<pb::WindowFrameBound> {
-    use pb::window_frame_bound::Bound;
-    Ok(pb::WindowFrameBound {
-        bound: Some(match b {
-            WindowFrameBound::CurrentRow => Bound::CurrentRow(pb::EmptyType {}),
-            WindowFrameBound::Preceding(v) => Bound::Preceding(scalar_to_proto(v)?),
-            WindowFrameBound::Following(v) => Bound::Following(scalar_to_proto(v)?),
-        }),
-    })
 }
 
 fn unary(kind: pb::UnaryPredicateKind, e: &Expr) -> Result<ExprType> {
@@ -513,7 +450,11 @@ pub fn logical_expr_to_proto(expr: &Expr) -> Result<pb::Expression> {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             ExprType::Binary(Box::new(pb::BinaryExpression {
                 left: boxed(left)?,
-                op: operator_to_proto(op)? as i32,
+                op: operator_to_proto(op).ok_or_else(|| {
+                    BallistaError::NotImplemented(format!(
+                        "operator `{op}` has no representation in the Ballista logical spec v1"
+                    ))
+                })? as i32,
                 right: boxed(right)?,
             }))
         }
@@ -594,7 +535,6 @@ pub fn logical_expr_to_proto(expr: &Expr) -> Result<pb::Expression> {
                     "FILTER on a window function has no representation in the logical spec".into(),
                 ));
             }
-            let frame = &params.window_frame;
             ExprType::WindowFunction(pb::WindowFunction {
                 name: fun.name().to_string(),
                 arguments: exprs(&params.args)?,
@@ -607,15 +547,7 @@ pub fn logical_expr_to_proto(expr: &Expr) -> Result<pb::Expression> {
                 // Always explicit: DataFusion's default frame depends on
                 // whether ORDER BY is present, so writing it keeps the plan
                 // identical after a round trip.
-                frame: Some(pb::WindowFrame {
-                    units: match frame.units {
-                        WindowFrameUnits::Rows => pb::WindowFrameUnits::Unspecified,
-                        WindowFrameUnits::Range => pb::WindowFrameUnits::Range,
-                        WindowFrameUnits::Groups => pb::WindowFrameUnits::Groups,
-                    } as i32,
-                    start: Some(frame_bound_to_proto(&frame.start_bound)?),
-                    end: Some(frame_bound_to_proto(&frame.end_bound)?),
-                }),
+                frame: Some(window_frame_to_proto(&params.window_frame)?),
                 ignore_nulls: params.null_treatment == Some(NullTreatment::IgnoreNulls),
                 distinct: params.distinct,
             })

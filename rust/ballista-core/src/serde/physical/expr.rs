@@ -17,7 +17,7 @@ use datafusion::common::JoinSide;
 use datafusion::common::ScalarValue;
 use datafusion::common::format::DEFAULT_CAST_OPTIONS;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::{Operator, WindowFrame, WindowFrameBound, WindowFrameUnits};
+use datafusion::logical_expr::{WindowFrame, WindowFrameBound};
 use datafusion::physical_expr::expressions::{
     BinaryExpr, CaseExpr, CastExpr, Column, InListExpr, IsNotNullExpr, IsNullExpr, LikeExpr,
     Literal, NegativeExpr, NotExpr, TryCastExpr,
@@ -28,6 +28,10 @@ use datafusion::physical_plan::joins::utils::{ColumnIndex, JoinFilter};
 
 use super::extension::PhysicalExtensionCodec;
 use crate::error::{BallistaError, Result, known_enum, required};
+use crate::serde::common::{
+    operator_from_proto, operator_to_proto, window_frame_bound_from_proto,
+    window_frame_units_from_proto,
+};
 use crate::serde::types::{
     data_type_from_proto, data_type_to_proto, required_schema, scalar_from_proto, scalar_to_proto,
     schema_to_proto, sort_options_from_proto, sort_options_to_proto,
@@ -79,7 +83,12 @@ fn encode(
     } else if let Some(b) = any.downcast_ref::<BinaryExpr>() {
         ExprType::Binary(Box::new(pb::PhysicalBinaryExpr {
             left: boxed(b.left(), codec)?,
-            op: operator_to_proto(b.op())? as i32,
+            op: operator_to_proto(b.op()).ok_or_else(|| {
+                BallistaError::NotImplemented(format!(
+                    "binary operator `{}` is not in the Ballista spec",
+                    b.op()
+                ))
+            })? as i32,
             right: boxed(b.right(), codec)?,
         }))
     } else if let Some(c) = any.downcast_ref::<CastExpr>() {
@@ -295,7 +304,7 @@ pub(crate) fn decode_expr(
             let path = format!("{path}.binary");
             let left = decode_required(&b.left, schema, ctx, &format!("{path}.left"))?;
             let right = decode_required(&b.right, schema, ctx, &format!("{path}.right"))?;
-            let op = operator_from_proto(known_enum(b.op, &format!("{path}.op"))?, &path)?;
+            let op = operator_from_proto(b.op, &format!("{path}.op"))?;
             let e: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(left, op, right));
             // Type-check now so a mismatch names the field instead of failing
             // mid-query on an executor.
@@ -511,80 +520,6 @@ pub(crate) fn field_names(schema: &Schema) -> String {
         .join(", ")
 }
 
-/// DataFusion binary operator to the spec.
-pub(crate) fn operator_to_proto(op: &Operator) -> Result<pb::BinaryOperator> {
-    use pb::BinaryOperator as B;
-    Ok(match op {
-        Operator::Eq => B::Eq,
-        Operator::NotEq => B::NotEq,
-        Operator::Lt => B::Lt,
-        Operator::LtEq => B::LtEq,
-        Operator::Gt => B::Gt,
-        Operator::GtEq => B::GtEq,
-        Operator::Plus => B::Plus,
-        Operator::Minus => B::Minus,
-        Operator::Multiply => B::Multiply,
-        Operator::Divide => B::Divide,
-        Operator::Modulo => B::Modulo,
-        Operator::And => B::And,
-        Operator::Or => B::Or,
-        Operator::IsDistinctFrom => B::IsDistinctFrom,
-        Operator::IsNotDistinctFrom => B::IsNotDistinctFrom,
-        Operator::StringConcat => B::StringConcat,
-        Operator::BitwiseAnd => B::BitwiseAnd,
-        Operator::BitwiseOr => B::BitwiseOr,
-        Operator::BitwiseXor => B::BitwiseXor,
-        Operator::BitwiseShiftLeft => B::BitwiseShiftLeft,
-        Operator::BitwiseShiftRight => B::BitwiseShiftRight,
-        Operator::RegexMatch => B::RegexMatch,
-        Operator::RegexIMatch => B::RegexImatch,
-        Operator::RegexNotMatch => B::RegexNotMatch,
-        Operator::RegexNotIMatch => B::RegexNotImatch,
-        other => {
-            return Err(BallistaError::NotImplemented(format!(
-                "binary operator `{other}` is not in the Ballista spec"
-            )));
-        }
-    })
-}
-
-fn operator_from_proto(op: pb::BinaryOperator, path: &str) -> Result<Operator> {
-    use pb::BinaryOperator as B;
-    Ok(match op {
-        B::Unspecified => {
-            return Err(BallistaError::invalid(
-                &format!("{path}.op"),
-                "operator is not set",
-            ));
-        }
-        B::Eq => Operator::Eq,
-        B::NotEq => Operator::NotEq,
-        B::Lt => Operator::Lt,
-        B::LtEq => Operator::LtEq,
-        B::Gt => Operator::Gt,
-        B::GtEq => Operator::GtEq,
-        B::Plus => Operator::Plus,
-        B::Minus => Operator::Minus,
-        B::Multiply => Operator::Multiply,
-        B::Divide => Operator::Divide,
-        B::Modulo => Operator::Modulo,
-        B::And => Operator::And,
-        B::Or => Operator::Or,
-        B::IsDistinctFrom => Operator::IsDistinctFrom,
-        B::IsNotDistinctFrom => Operator::IsNotDistinctFrom,
-        B::StringConcat => Operator::StringConcat,
-        B::BitwiseAnd => Operator::BitwiseAnd,
-        B::BitwiseOr => Operator::BitwiseOr,
-        B::BitwiseXor => Operator::BitwiseXor,
-        B::BitwiseShiftLeft => Operator::BitwiseShiftLeft,
-        B::BitwiseShiftRight => Operator::BitwiseShiftRight,
-        B::RegexMatch => Operator::RegexMatch,
-        B::RegexImatch => Operator::RegexIMatch,
-        B::RegexNotMatch => Operator::RegexNotMatch,
-        B::RegexNotImatch => Operator::RegexNotIMatch,
-    })
-}
-
 /// Sort keys to the spec.
 pub(crate) fn sort_exprs_to_proto<'a>(
     exprs: impl IntoIterator<Item = &'a PhysicalSortExpr>,
@@ -712,49 +647,15 @@ pub(crate) fn join_filter_from_proto(
     Ok(JoinFilter::new(expression, column_indices, schema))
 }
 
-/// A window frame to the spec.
-pub(crate) fn window_frame_to_proto(f: &WindowFrame) -> Result<pb::WindowFrame> {
-    let bound = |b: &WindowFrameBound| -> Result<pb::WindowFrameBound> {
-        use pb::window_frame_bound::Bound;
-        Ok(pb::WindowFrameBound {
-            bound: Some(match b {
-                WindowFrameBound::CurrentRow => Bound::CurrentRow(pb::EmptyType {}),
-                WindowFrameBound::Preceding(v) => Bound::Preceding(scalar_to_proto(v)?),
-                WindowFrameBound::Following(v) => Bound::Following(scalar_to_proto(v)?),
-            }),
-        })
-    };
-    Ok(pb::WindowFrame {
-        units: match f.units {
-            WindowFrameUnits::Rows => pb::WindowFrameUnits::Unspecified,
-            WindowFrameUnits::Range => pb::WindowFrameUnits::Range,
-            WindowFrameUnits::Groups => pb::WindowFrameUnits::Groups,
-        } as i32,
-        start: Some(bound(&f.start_bound)?),
-        end: Some(bound(&f.end_bound)?),
-    })
-}
-
 /// A spec window frame to DataFusion.
 pub(crate) fn window_frame_from_proto(f: &pb::WindowFrame, path: &str) -> Result<WindowFrame> {
-    let units = match known_enum(f.units, &format!("{path}.units"))? {
-        pb::WindowFrameUnits::Unspecified => WindowFrameUnits::Rows,
-        pb::WindowFrameUnits::Range => WindowFrameUnits::Range,
-        pb::WindowFrameUnits::Groups => WindowFrameUnits::Groups,
-    };
+    let units = window_frame_units_from_proto(f.units, &format!("{path}.units"))?;
+    // An unset bound is reported as "no bound is set" at the bound's path.
     let bound = |b: &Option<pb::WindowFrameBound>, p: String| -> Result<WindowFrameBound> {
-        use pb::window_frame_bound::Bound;
-        let b = required(b, &p)?;
-        Ok(match &b.bound {
-            Some(Bound::CurrentRow(_)) => WindowFrameBound::CurrentRow,
-            Some(Bound::Preceding(v)) => {
-                WindowFrameBound::Preceding(scalar_from_proto(v, &format!("{p}.preceding"))?)
-            }
-            Some(Bound::Following(v)) => {
-                WindowFrameBound::Following(scalar_from_proto(v, &format!("{p}.following"))?)
-            }
-            None => return Err(BallistaError::invalid(&p, "no bound is set")),
-        })
+        match &required(b, &p)?.bound {
+            Some(b) => window_frame_bound_from_proto(b, &p),
+            None => Err(BallistaError::invalid(&p, "no bound is set")),
+        }
     };
     let start = bound(&f.start, format!("{path}.start"))?;
     let end = bound(&f.end, format!("{path}.end"))?;

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use ballista_proto::v1 as pb;
+use datafusion::common::JoinType;
 use datafusion::common::config::{CsvOptions, TableParquetOptions};
-use datafusion::common::{JoinType, NullEquality};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::memory::MemorySourceConfig;
@@ -55,6 +55,7 @@ use super::expr::{
     sort_exprs_from_proto, type_at, window_frame_from_proto,
 };
 use crate::error::{BallistaError, Result, known_enum, required};
+use crate::serde::common::{join_type_from_proto, null_equality_from_proto};
 use crate::serde::types::{
     batches_from_ipc, field_from_proto, required_schema, scalar_from_proto, sort_options_from_proto,
 };
@@ -111,31 +112,6 @@ fn projection(
         })
         .collect::<Result<Vec<_>>>()
         .map(Some)
-}
-
-fn join_type(v: i32, path: &str) -> Result<JoinType> {
-    Ok(match known_enum(v, path)? {
-        pb::JoinType::Unspecified => {
-            return Err(BallistaError::invalid(path, "join type is not set"));
-        }
-        pb::JoinType::Inner => JoinType::Inner,
-        pb::JoinType::Left => JoinType::Left,
-        pb::JoinType::Right => JoinType::Right,
-        pb::JoinType::Full => JoinType::Full,
-        pb::JoinType::LeftSemi => JoinType::LeftSemi,
-        pb::JoinType::LeftAnti => JoinType::LeftAnti,
-        pb::JoinType::RightSemi => JoinType::RightSemi,
-        pb::JoinType::RightAnti => JoinType::RightAnti,
-        pb::JoinType::LeftMark => JoinType::LeftMark,
-        pb::JoinType::RightMark => JoinType::RightMark,
-    })
-}
-
-fn null_equality(v: i32, path: &str) -> Result<NullEquality> {
-    Ok(match known_enum(v, path)? {
-        pb::NullEquality::Unspecified => NullEquality::NullEqualsNothing,
-        pb::NullEquality::NullEqualsNull => NullEquality::NullEqualsNull,
-    })
 }
 
 type JoinOn = Vec<(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>)>;
@@ -242,7 +218,7 @@ pub(crate) fn decode_plan(
                 .as_ref()
                 .map(|j| join_filter_from_proto(j, &ls, &rs, ctx, &f("filter")))
                 .transpose()?;
-            let jt = join_type(x.join_type, &f("join_type"))?;
+            let jt = join_type_from_proto(x.join_type, &f("join_type"))?;
             let mode = match known_enum(x.partition_mode, &f("partition_mode"))? {
                 pb::PartitionMode::Unspecified => {
                     return Err(BallistaError::invalid(
@@ -264,7 +240,7 @@ pub(crate) fn decode_plan(
                 &jt,
                 proj,
                 mode,
-                null_equality(x.null_equality, &f("null_equality"))?,
+                null_equality_from_proto(x.null_equality, &f("null_equality"))?,
                 x.null_aware,
             )?)
         }
@@ -293,12 +269,12 @@ pub(crate) fn decode_plan(
                 right,
                 on,
                 filter,
-                join_type(x.join_type, &f("join_type"))?,
+                join_type_from_proto(x.join_type, &f("join_type"))?,
                 x.sort_options
                     .iter()
                     .map(|o| sort_options_from_proto(Some(o)))
                     .collect(),
-                null_equality(x.null_equality, &f("null_equality"))?,
+                null_equality_from_proto(x.null_equality, &f("null_equality"))?,
             )?)
         }
         Node::NestedLoopJoin(x) => {
@@ -310,7 +286,7 @@ pub(crate) fn decode_plan(
                 .as_ref()
                 .map(|j| join_filter_from_proto(j, &ls, &rs, ctx, &f("filter")))
                 .transpose()?;
-            let jt = join_type(x.join_type, &f("join_type"))?;
+            let jt = join_type_from_proto(x.join_type, &f("join_type"))?;
             let join_schema = join_output_schema(&ls, &rs, &jt);
             let proj = projection(&x.projection, &join_schema, &f("projection"))?;
             Arc::new(NestedLoopJoinExec::try_new(left, right, filter, &jt, proj)?)

@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use arrow::datatypes::Schema;
 use ballista_proto::v1 as pb;
-use datafusion::common::{JoinType, NullEquality};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::physical_plan::{CsvSource, FileScanConfig, ParquetSource};
@@ -51,11 +50,11 @@ use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec, WindowUDFExpr};
 
 use super::expr::{
-    exprs_to_proto, index_to_u32, join_filter_to_proto, physical_expr_to_proto,
-    sort_exprs_to_proto, window_frame_to_proto,
+    exprs_to_proto, index_to_u32, join_filter_to_proto, physical_expr_to_proto, sort_exprs_to_proto,
 };
 use super::extension::PhysicalExtensionCodec;
 use crate::error::{BallistaError, Result};
+use crate::serde::common::{join_type_to_proto, null_equality_to_proto, window_frame_to_proto};
 use crate::serde::types::{batches_to_ipc, field_to_proto, scalar_to_proto, schema_to_proto};
 
 use pb::physical_plan_node::Node;
@@ -93,28 +92,6 @@ fn with_local_fetch(n: pb::PhysicalPlanNode, fetch: Option<usize>) -> pb::Physic
             input: Some(Box::new(n)),
             fetch: u64_of(f),
         }))),
-    }
-}
-
-fn join_type_to_proto(t: &JoinType) -> pb::JoinType {
-    match t {
-        JoinType::Inner => pb::JoinType::Inner,
-        JoinType::Left => pb::JoinType::Left,
-        JoinType::Right => pb::JoinType::Right,
-        JoinType::Full => pb::JoinType::Full,
-        JoinType::LeftSemi => pb::JoinType::LeftSemi,
-        JoinType::LeftAnti => pb::JoinType::LeftAnti,
-        JoinType::RightSemi => pb::JoinType::RightSemi,
-        JoinType::RightAnti => pb::JoinType::RightAnti,
-        JoinType::LeftMark => pb::JoinType::LeftMark,
-        JoinType::RightMark => pb::JoinType::RightMark,
-    }
-}
-
-fn null_equality_to_proto(n: NullEquality) -> pb::NullEquality {
-    match n {
-        NullEquality::NullEqualsNothing => pb::NullEquality::Unspecified,
-        NullEquality::NullEqualsNull => pb::NullEquality::NullEqualsNull,
     }
 }
 
@@ -179,7 +156,7 @@ pub(crate) fn encode_plan(
                 .filter()
                 .map(|f| join_filter_to_proto(f, codec))
                 .transpose()?,
-            join_type: join_type_to_proto(j.join_type()) as i32,
+            join_type: join_type_to_proto(*j.join_type()) as i32,
             partition_mode: match j.partition_mode() {
                 PartitionMode::Partitioned => pb::PartitionMode::Partitioned,
                 PartitionMode::CollectLeft => pb::PartitionMode::CollectLeft,
@@ -200,7 +177,7 @@ pub(crate) fn encode_plan(
                 .as_ref()
                 .map(|f| join_filter_to_proto(f, codec))
                 .transpose()?,
-            join_type: join_type_to_proto(&j.join_type()) as i32,
+            join_type: join_type_to_proto(j.join_type()) as i32,
             sort_options: j
                 .sort_options()
                 .iter()
@@ -213,7 +190,7 @@ pub(crate) fn encode_plan(
             pb::NestedLoopJoinExec {
                 left: child(j.left(), codec)?,
                 right: child(j.right(), codec)?,
-                join_type: join_type_to_proto(j.join_type()) as i32,
+                join_type: join_type_to_proto(*j.join_type()) as i32,
                 filter: j
                     .filter()
                     .map(|f| join_filter_to_proto(f, codec))
