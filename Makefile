@@ -32,6 +32,9 @@ test-rust: ## Rust unit, integration and conformance tests
 
 .PHONY: conformance
 conformance: ## Conformance: every language's testee against the golden plans
+	@# Built with the same package set as `cargo test --workspace` so that no
+	@# dependency is rebuilt with a different feature set for the testee.
+	cargo build --workspace --all-targets
 	python3 integration/conformance/run.py
 
 .PHONY: fuzz

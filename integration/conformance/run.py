@@ -54,7 +54,9 @@ def load_known_failures(language):
 
 def run_testee(language, spec):
     """Runs one testee; returns ({case: line}, error text or None)."""
-    command = spec["command"]
+    # Environment variables in the command are expanded, so a testee can
+    # name a binary under $CARGO_TARGET_DIR (the Makefile exports it).
+    command = os.path.expandvars(spec["command"])
     argv = shlex.split(command) if isinstance(command, str) else list(command)
     cwd = os.path.join(REPO, spec.get("cwd", "."))
     try:
