@@ -9,8 +9,7 @@ use std::sync::Arc;
 use ballista_core::error::{BallistaError, Result};
 use ballista_core::serde::physical::{
     DefaultPhysicalExtensionCodec, PhysicalExtensionCodec, count_extension_nodes,
-    physical_expr_to_proto, physical_plan_from_bytes, physical_plan_from_proto,
-    physical_plan_to_proto,
+    physical_expr_to_proto, physical_plan_from_proto, physical_plan_to_proto,
 };
 use ballista_proto::v1 as pb;
 use datafusion::arrow::array::{ArrayRef, AsArray, Int32Array, RecordBatch, StringArray};
@@ -25,14 +24,9 @@ use datafusion::physical_expr::expressions::{col, lit};
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, collect,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
-use prost::Message;
-
-use crate::support::tpch::canonical_rows;
 
 use pb::physical_expr::ExprType;
 
@@ -295,25 +289,12 @@ fn filter(input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
     Arc::new(FilterExec::try_new(predicate, input).unwrap())
 }
 
-/// Round-trips `plan` through bytes with the test codec, checks the number
-/// of engine extensions, byte idempotence and that the decoded plan returns
-/// the original rows; returns those rows.
+/// Round-trips `plan` with the test codec, checks the number of engine
+/// extensions, and returns the rows (see `support::physical::round_trip`).
 async fn round_trip(plan: Arc<dyn ExecutionPlan>, extensions: usize) -> Vec<String> {
-    let proto = physical_plan_to_proto(&plan, &TestCodec).unwrap();
+    let (proto, rows) = crate::support::physical::round_trip(plan, &TestCodec).await;
     assert_eq!(count_extension_nodes(&proto), extensions, "{proto:?}");
-    let bytes = proto.encode_to_vec();
-    let task = SessionContext::new().task_ctx();
-    let decoded = physical_plan_from_bytes(&bytes, &task, &TestCodec).unwrap();
-    let again = physical_plan_to_proto(&decoded, &TestCodec).unwrap();
-    assert_eq!(
-        again.encode_to_vec(),
-        bytes,
-        "re-encoding changed the bytes"
-    );
-    let expected = canonical_rows(&collect(plan, Arc::clone(&task)).await.unwrap());
-    let actual = canonical_rows(&collect(decoded, task).await.unwrap());
-    assert_eq!(expected, actual);
-    actual
+    rows
 }
 
 // ---- tests ----------------------------------------------------------------
