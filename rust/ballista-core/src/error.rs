@@ -28,6 +28,25 @@ pub enum BallistaError {
     /// A memory or disk limit was reached.
     #[error("Resources exhausted: {0}")]
     ResourcesExhausted(String),
+    /// Something named does not exist: a table, a job, a partition.
+    #[error("Not found: {0}")]
+    NotFound(String),
+    /// A peer (scheduler or executor) cannot be reached, or no executor can
+    /// take the work; retrying later may succeed.
+    #[error("Unavailable: {0}")]
+    Unavailable(String),
+    /// Shuffle data could not be fetched from an executor: the executor is
+    /// probably gone, and the data it held must be recomputed.
+    #[error("Fetch failed from executor {executor_id}: {message}")]
+    FetchFailed {
+        /// The executor that did not serve the data.
+        executor_id: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The work was cancelled.
+    #[error("Cancelled: {0}")]
+    Cancelled(String),
     /// A broken invariant: this is a bug in Ballista.
     #[error("Internal error (this is a bug in Ballista, please report it): {0}")]
     Internal(String),
@@ -67,8 +86,30 @@ impl From<BallistaError> for DataFusionError {
             BallistaError::NotImplemented(m) => DataFusionError::NotImplemented(m),
             BallistaError::ResourcesExhausted(m) => DataFusionError::ResourcesExhausted(m),
             BallistaError::Execution(m) => DataFusionError::Execution(m),
+            // Kept whole so that a layer above can still tell, for example,
+            // a lost peer (worth a retry) from a bad plan.
+            e @ (BallistaError::NotFound(_)
+            | BallistaError::Unavailable(_)
+            | BallistaError::FetchFailed { .. }
+            | BallistaError::Cancelled(_)) => DataFusionError::External(Box::new(e)),
             BallistaError::Internal(m) => DataFusionError::Internal(m),
         }
+    }
+}
+
+impl BallistaError {
+    /// Finds the Ballista error inside a DataFusion error chain (errors
+    /// raised in Ballista operators travel through DataFusion as
+    /// `External`), so callers can branch on its kind.
+    pub fn find_in(e: &DataFusionError) -> Option<&BallistaError> {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = source {
+            if let Some(b) = err.downcast_ref::<BallistaError>() {
+                return Some(b);
+            }
+            source = err.source();
+        }
+        None
     }
 }
 

@@ -351,32 +351,17 @@ pub(crate) fn decode_plan(
         Node::Repartition(x) => {
             let inp = input(&x.input, ctx, &f("input"))?;
             let pp = f("partitioning");
-            let part = required(&x.partitioning, &pp)?;
-            let partitioning = match &part.scheme {
-                Some(pb::partitioning::Scheme::Hash(h)) => {
-                    let fp = format!("{pp}.hash.function");
-                    if known_enum::<pb::HashFunction>(h.function, &fp)?
-                        != pb::HashFunction::EngineLocal
-                    {
-                        return Err(BallistaError::NotImplemented(format!(
-                            "{fp}: a RepartitionExec with the spec hash function is not \
-                             supported by this executor; DataFusion repartitions with its own \
-                             hash (HASH_FUNCTION_ENGINE_LOCAL)"
-                        )));
-                    }
-                    Partitioning::Hash(
-                        decode_exprs(&h.keys, &inp.schema(), ctx, &format!("{pp}.hash.keys"))?,
-                        positive(h.partition_count, &format!("{pp}.hash.partition_count"))?,
-                    )
-                }
-                Some(pb::partitioning::Scheme::RoundRobin(n)) => {
-                    Partitioning::RoundRobinBatch(positive(*n, &format!("{pp}.round_robin"))?)
-                }
-                Some(pb::partitioning::Scheme::Unknown(n)) => {
-                    Partitioning::UnknownPartitioning(positive(*n, &format!("{pp}.unknown"))?)
-                }
-                None => return Err(BallistaError::invalid(&pp, "no scheme is set")),
-            };
+            let (partitioning, function) =
+                decode_partitioning(required(&x.partitioning, &pp)?, &inp.schema(), ctx, &pp)?;
+            if matches!(partitioning, Partitioning::Hash(..))
+                && function != pb::HashFunction::EngineLocal
+            {
+                return Err(BallistaError::NotImplemented(format!(
+                    "{pp}.hash.function: a RepartitionExec with the spec hash function is not \
+                     supported by this executor; DataFusion repartitions with its own \
+                     hash (HASH_FUNCTION_ENGINE_LOCAL)"
+                )));
+            }
             let r = RepartitionExec::try_new(inp, partitioning)?;
             Arc::new(if x.preserve_order {
                 r.with_preserve_order()
@@ -878,4 +863,31 @@ fn file_scan(s: &pb::FileScanExec, ctx: DecodeCtx<'_>, p: &str) -> Result<Arc<dy
         .with_file_compression_type(compression)
         .build();
     Ok(DataSourceExec::from_data_source(conf))
+}
+
+/// Decodes a partitioning scheme over `schema`, with the hash function it
+/// names (meaningful for hash partitioning only).
+pub(crate) fn decode_partitioning(
+    part: &pb::Partitioning,
+    schema: &SchemaRef,
+    ctx: DecodeCtx<'_>,
+    pp: &str,
+) -> Result<(Partitioning, pb::HashFunction)> {
+    Ok(match &part.scheme {
+        Some(pb::partitioning::Scheme::Hash(h)) => {
+            let function = known_enum::<pb::HashFunction>(h.function, &format!("{pp}.hash.function"))?;
+            let keys = decode_exprs(&h.keys, schema, ctx, &format!("{pp}.hash.keys"))?;
+            let n = positive(h.partition_count, &format!("{pp}.hash.partition_count"))?;
+            (Partitioning::Hash(keys, n), function)
+        }
+        Some(pb::partitioning::Scheme::RoundRobin(n)) => (
+            Partitioning::RoundRobinBatch(positive(*n, &format!("{pp}.round_robin"))?),
+            pb::HashFunction::Unspecified,
+        ),
+        Some(pb::partitioning::Scheme::Unknown(n)) => (
+            Partitioning::UnknownPartitioning(positive(*n, &format!("{pp}.unknown"))?),
+            pb::HashFunction::Unspecified,
+        ),
+        None => return Err(BallistaError::invalid(pp, "no scheme is set")),
+    })
 }

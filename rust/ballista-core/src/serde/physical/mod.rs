@@ -114,6 +114,38 @@ pub fn physical_plan_from_bytes(
     physical_plan_from_proto(&node, ctx, codec)
 }
 
+/// Encodes a partitioning scheme (for example a shuffle write's). Hash
+/// partitioning records `function`: `Unspecified` is the spec hash, which
+/// every executor must compute alike; `EngineLocal` is an engine's own hash
+/// for redistribution within one task.
+pub fn partitioning_to_proto(
+    partitioning: &datafusion::physical_expr::Partitioning,
+    function: pb::HashFunction,
+    codec: &dyn PhysicalExtensionCodec,
+) -> Result<pb::Partitioning> {
+    to_proto::encode_partitioning(partitioning, function, codec)
+}
+
+/// Decodes a partitioning scheme whose hash keys (if any) are evaluated over
+/// `schema`, and returns it with the hash function it names. `path` prefixes
+/// the field paths in errors.
+pub fn partitioning_from_proto(
+    partitioning: &pb::Partitioning,
+    schema: &arrow::datatypes::SchemaRef,
+    ctx: &TaskContext,
+    codec: &dyn PhysicalExtensionCodec,
+    path: &str,
+) -> Result<(datafusion::physical_expr::Partitioning, pb::HashFunction)> {
+    crate::error::catch_decoder_panic(|| {
+        from_proto::decode_partitioning(
+            partitioning,
+            schema,
+            expr::DecodeCtx { task: ctx, codec },
+            path,
+        )
+    })
+}
+
 /// The spec message name of a node's operator, e.g. `"HashJoinExec"`.
 pub fn node_name(node: &pb::PhysicalPlanNode) -> &'static str {
     use pb::physical_plan_node::Node;

@@ -260,31 +260,13 @@ pub(crate) fn encode_plan(
             },
         ))));
     } else if let Some(r) = any.downcast_ref::<RepartitionExec>() {
-        let partitioning = match r.partitioning() {
-            Partitioning::Hash(keys, n) => pb::partitioning::Scheme::Hash(pb::HashPartitioning {
-                keys: exprs_to_proto(keys.as_slice(), codec)?,
-                partition_count: u32_of(*n, "partition count")?,
-                // DataFusion's repartition hash never leaves the task, so it
-                // need not be the spec hash.
-                function: pb::HashFunction::EngineLocal as i32,
-            }),
-            Partitioning::RoundRobinBatch(n) => {
-                pb::partitioning::Scheme::RoundRobin(u32_of(*n, "partition count")?)
-            }
-            Partitioning::UnknownPartitioning(n) => {
-                pb::partitioning::Scheme::Unknown(u32_of(*n, "partition count")?)
-            }
-            other => {
-                return Err(BallistaError::NotImplemented(format!(
-                    "RepartitionExec with partitioning {other} is not in the Ballista spec"
-                )));
-            }
-        };
+        // DataFusion's repartition hash never leaves the task, so it need not
+        // be the spec hash.
+        let partitioning =
+            encode_partitioning(r.partitioning(), pb::HashFunction::EngineLocal, codec)?;
         return Ok(node(Node::Repartition(Box::new(pb::RepartitionExec {
             input: child(r.input(), codec)?,
-            partitioning: Some(pb::Partitioning {
-                scheme: Some(partitioning),
-            }),
+            partitioning: Some(partitioning),
             preserve_order: r.preserve_order(),
         }))));
     } else if let Some(e) = any.downcast_ref::<EmptyExec>() {
@@ -680,5 +662,34 @@ fn file_scan_to_proto(
             input: Some(Box::new(scan)),
             expressions,
         }))),
+    })
+}
+
+/// Encodes a partitioning scheme; hash partitioning records `function`.
+pub(crate) fn encode_partitioning(
+    partitioning: &Partitioning,
+    function: pb::HashFunction,
+    codec: &dyn PhysicalExtensionCodec,
+) -> Result<pb::Partitioning> {
+    let scheme = match partitioning {
+        Partitioning::Hash(keys, n) => pb::partitioning::Scheme::Hash(pb::HashPartitioning {
+            keys: exprs_to_proto(keys.as_slice(), codec)?,
+            partition_count: u32_of(*n, "partition count")?,
+            function: function as i32,
+        }),
+        Partitioning::RoundRobinBatch(n) => {
+            pb::partitioning::Scheme::RoundRobin(u32_of(*n, "partition count")?)
+        }
+        Partitioning::UnknownPartitioning(n) => {
+            pb::partitioning::Scheme::Unknown(u32_of(*n, "partition count")?)
+        }
+        other => {
+            return Err(BallistaError::NotImplemented(format!(
+                "partitioning {other} is not in the Ballista spec"
+            )));
+        }
+    };
+    Ok(pb::Partitioning {
+        scheme: Some(scheme),
     })
 }

@@ -1,0 +1,20 @@
+//! Arrow Flight plumbing shared by Ballista's scheduler, executors and
+//! clients. Flight is Ballista's only wire (DESIGN.md §2): every request is a
+//! Flight call whose command, ticket or action body is a message from
+//! `proto/ballista/v1/flight.proto`. This crate keeps the encoding of those
+//! calls in one place:
+//!
+//! - [`actions`]: the `DoAction` types and the job-poll descriptor;
+//! - [`status`]: the one mapping between [`BallistaError`] and gRPC status;
+//! - [`client`]: a typed Flight client ([`FlightConn`]);
+//! - [`server`]: binding a Flight service on a TCP port (port 0 picks one).
+//!
+//! [`BallistaError`]: ballista_core::BallistaError
+//! [`FlightConn`]: client::FlightConn
+
+pub mod actions;
+pub mod client;
+pub mod server;
+pub mod status;
+
+pub use client::FlightConn;

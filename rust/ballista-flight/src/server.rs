@@ -1,0 +1,69 @@
+//! Serving a Flight service on a TCP port.
+
+use std::net::SocketAddr;
+
+use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use ballista_core::{BallistaError, Result};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::client::MAX_MESSAGE_SIZE;
+
+/// A running Flight server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    /// The address actually bound (the port is chosen when 0 was asked).
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// Stops accepting calls and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server stops (it runs until shut down).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Binds `host:port` (port 0 picks a free port) and serves `service` there
+/// on a background task. The listener is bound before this returns, so the
+/// returned address accepts connections at once.
+pub async fn serve<S: FlightService>(service: S, host: &str, port: u16) -> Result<ServerHandle> {
+    let listener = TcpListener::bind((host, port))
+        .await
+        .map_err(|e| BallistaError::Unavailable(format!("cannot bind {host}:{port}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| BallistaError::Internal(format!("bound socket has no address: {e}")))?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let svc = FlightServiceServer::new(service)
+        .max_decoding_message_size(MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let task = tokio::spawn(async move {
+        let result = tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .add_service(svc)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!("Flight server on {addr} stopped: {e}");
+        }
+    });
+    Ok(ServerHandle {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}

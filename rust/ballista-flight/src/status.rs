@@ -1,0 +1,69 @@
+//! The single mapping between Ballista errors and gRPC statuses, used by
+//! every server (error → status) and client (status → error), so an error
+//! keeps its kind across the wire.
+
+use arrow_flight::error::FlightError;
+use ballista_core::BallistaError;
+use datafusion::error::DataFusionError;
+use tonic::{Code, Status};
+
+/// The gRPC status for an error raised while serving a call.
+pub fn to_status(e: BallistaError) -> Status {
+    Status::new(code_of(&e), e.to_string())
+}
+
+/// The status code of an error: the caller's fault (invalid argument, not
+/// found, unimplemented), the system's state (unavailable, exhausted,
+/// cancelled) or a failure while running (internal).
+pub fn code_of(e: &BallistaError) -> Code {
+    match e {
+        BallistaError::Plan(_) | BallistaError::InvalidArgument(_) => Code::InvalidArgument,
+        BallistaError::NotImplemented(_) => Code::Unimplemented,
+        BallistaError::NotFound(_) => Code::NotFound,
+        BallistaError::Unavailable(_) | BallistaError::FetchFailed { .. } => Code::Unavailable,
+        BallistaError::Cancelled(_) => Code::Cancelled,
+        BallistaError::ResourcesExhausted(_) => Code::ResourceExhausted,
+        BallistaError::Execution(_) | BallistaError::Arrow(_) | BallistaError::Internal(_) => {
+            Code::Internal
+        }
+        BallistaError::DataFusion(d) => {
+            if let Some(inner) = BallistaError::find_in(d) {
+                return code_of(inner);
+            }
+            match d.find_root() {
+                DataFusionError::Plan(_)
+                | DataFusionError::SQL(..)
+                | DataFusionError::SchemaError(..)
+                | DataFusionError::Configuration(_) => Code::InvalidArgument,
+                DataFusionError::NotImplemented(_) => Code::Unimplemented,
+                DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
+                _ => Code::Internal,
+            }
+        }
+    }
+}
+
+/// The error for a status received from a peer; `peer` names who answered
+/// (for example `scheduler at grpc://127.0.0.1:50050`).
+pub fn from_status(status: &Status, peer: &str) -> BallistaError {
+    let msg = format!("{} (from {peer})", status.message());
+    match status.code() {
+        Code::InvalidArgument => BallistaError::InvalidArgument(msg),
+        Code::NotFound => BallistaError::NotFound(msg),
+        Code::Unimplemented => BallistaError::NotImplemented(msg),
+        Code::ResourceExhausted => BallistaError::ResourcesExhausted(msg),
+        Code::Cancelled => BallistaError::Cancelled(msg),
+        Code::Unavailable | Code::DeadlineExceeded => BallistaError::Unavailable(msg),
+        Code::Internal | Code::Unknown => BallistaError::Execution(msg),
+        other => BallistaError::Execution(format!("{other:?}: {msg}")),
+    }
+}
+
+/// The error for a failed Flight call to `peer`.
+pub fn from_flight_error(e: FlightError, peer: &str) -> BallistaError {
+    match e {
+        FlightError::Tonic(status) => from_status(&status, peer),
+        FlightError::Arrow(e) => BallistaError::Arrow(e),
+        other => BallistaError::Execution(format!("Flight call to {peer} failed: {other}")),
+    }
+}
