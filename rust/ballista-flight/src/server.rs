@@ -42,6 +42,13 @@ pub async fn serve<S: FlightService>(service: S, host: &str, port: u16) -> Resul
     let listener = TcpListener::bind((host, port))
         .await
         .map_err(|e| BallistaError::Unavailable(format!("cannot bind {host}:{port}: {e}")))?;
+    serve_listener(service, listener)
+}
+
+/// Serves `service` on an already bound `listener`, for a service that must
+/// know its own address before it starts (an executor writes its port into
+/// every shuffle location it produces).
+pub fn serve_listener<S: FlightService>(service: S, listener: TcpListener) -> Result<ServerHandle> {
     let addr = listener
         .local_addr()
         .map_err(|e| BallistaError::Internal(format!("bound socket has no address: {e}")))?;
