@@ -3,10 +3,13 @@
 //! Every method wraps the current plan in one spec `Relation` and returns a
 //! new `DataFrame`; nothing is resolved or executed here, so building never
 //! needs a connection and never fails on unknown names (the scheduler
-//! reports those). Today a `DataFrame` only carries its plan ([`plan`]); a
-//! session that executes it will hand out the same type from
-//! `ctx.table(..)`, `ctx.read_parquet(..)` and `ctx.sql(..)`, so code written
-//! against these methods keeps working.
+//! reports those). A `DataFrame` made by a [`BallistaContext`]
+//! (`ctx.table(..)`, `ctx.read_parquet(..)`, `ctx.sql(..)`) remembers it, so
+//! `collect()`, `stream()` and `explain()` run it on that cluster; one built
+//! with the associated functions (`DataFrame::read_table(..)`) is a plan
+//! only, runnable with `ctx.collect(&df)`. Either way the plan is the same.
+//!
+//! [`BallistaContext`]: crate::BallistaContext
 //!
 //! [`plan`]: DataFrame::plan
 
@@ -22,9 +25,19 @@ use crate::expr::{Expr, SortKey, col};
 pub use pb::JoinType;
 
 /// A logical plan: a builder over the spec's `Relation` message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct DataFrame {
     plan: pb::Relation,
+    /// The context that made it, which runs it.
+    pub(crate) ctx: Option<crate::context::BallistaContext>,
+}
+
+/// Two data frames are equal when their plans are (whichever context made
+/// them).
+impl PartialEq for DataFrame {
+    fn eq(&self, other: &Self) -> bool {
+        self.plan == other.plan
+    }
 }
 
 /// A table name, optionally qualified by schema and catalog. A bare `&str`
@@ -33,6 +46,11 @@ pub struct DataFrame {
 pub struct TableRef(pb::TableReference);
 
 impl TableRef {
+    /// The spec message.
+    pub fn into_proto(self) -> pb::TableReference {
+        self.0
+    }
+
     /// `table` in the session's current catalog and schema.
     pub fn bare(table: impl Into<String>) -> Self {
         Self(pb::TableReference {
@@ -149,7 +167,7 @@ fn leaf(rel: RelType) -> DataFrame {
 impl DataFrame {
     /// Wraps an existing spec plan.
     pub fn from_plan(plan: pb::Relation) -> Self {
-        Self { plan }
+        Self { plan, ctx: None }
     }
 
     /// The spec plan.
@@ -170,7 +188,10 @@ impl DataFrame {
 
     /// A new node over this plan.
     fn wrap(self, node: impl FnOnce(Option<Box<pb::Relation>>) -> RelType) -> Self {
-        leaf(node(Some(Box::new(self.plan))))
+        let ctx = self.ctx;
+        let mut df = leaf(node(Some(Box::new(self.plan))));
+        df.ctx = ctx;
+        df
     }
 
     /// Scans a table of the scheduler's catalog.
@@ -492,12 +513,14 @@ impl DataFrame {
         all: bool,
         by_name: bool,
     ) -> Self {
-        leaf(RelType::SetOperation(pb::SetOperation {
+        let mut df = leaf(RelType::SetOperation(pb::SetOperation {
             inputs: vec![self.plan, other.plan],
             r#type: kind as i32,
             all,
             by_name,
-        }))
+        }));
+        df.ctx = self.ctx.or(other.ctx);
+        df
     }
 
     /// `UNION` (duplicates removed), matching columns by position.

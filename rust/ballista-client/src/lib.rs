@@ -1,4 +1,5 @@
-//! Ballista's Rust client: builders for the canonical logical plan.
+//! Ballista's Rust client: builders for the canonical logical plan, and
+//! [`BallistaContext`], which runs them on a cluster.
 //!
 //! - [`DataFrame`] builds a plan (`ballista.v1.Relation`) relation by
 //!   relation: `read_table`, `filter`, `select`, `aggregate`, `join`, ...;
@@ -24,10 +25,12 @@
 //! This crate must not resolve names or plan queries: that is the
 //! scheduler's job, so a plan means the same whichever language built it.
 
+pub mod context;
 pub mod dataframe;
 pub mod expr;
 pub mod functions;
 
 pub use ballista_core::{BallistaError, Result};
+pub use context::{BallistaContext, QueryResult};
 pub use dataframe::{DataFrame, GroupBy, JoinType, ReadOptions, TableRef};
 pub use expr::{Expr, SortKey, Window};

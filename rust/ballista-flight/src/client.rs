@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::{FlightClient, FlightDescriptor, FlightInfo, PollInfo, Ticket};
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
@@ -25,7 +26,9 @@ pub const MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 /// Cloning is cheap and clones share the underlying HTTP/2 connection.
 #[derive(Debug, Clone)]
 pub struct FlightConn {
-    client: FlightClient,
+    // The generated client is cheap to clone (it shares the channel);
+    // `FlightClient`, which adds batch decoding on top, is made per call.
+    inner: FlightServiceClient<Channel>,
     url: String,
 }
 
@@ -44,13 +47,17 @@ impl FlightConn {
         let channel: Channel = endpoint.connect().await.map_err(|e| {
             BallistaError::Unavailable(format!("cannot connect to {url}: {}", source_chain(&e)))
         })?;
-        let inner = arrow_flight::flight_service_client::FlightServiceClient::new(channel)
+        let inner = FlightServiceClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE);
         Ok(Self {
-            client: FlightClient::new_from_inner(inner),
+            inner,
             url: url.to_string(),
         })
+    }
+
+    fn client(&self) -> FlightClient {
+        FlightClient::new_from_inner(self.inner.clone())
     }
 
     /// The address this connection was made to.
@@ -66,7 +73,7 @@ impl FlightConn {
         body: &impl Message,
     ) -> Result<R> {
         let mut results = self
-            .client
+            .client()
             .do_action(actions::action(kind, body))
             .await
             .map_err(|e| from_flight_error(e, &self.url))?;
@@ -86,7 +93,7 @@ impl FlightConn {
     /// result endpoints.
     pub async fn execute(&mut self, query: &pb::ExecuteQuery) -> Result<FlightInfo> {
         let descriptor = FlightDescriptor::new_cmd(query.encode_to_vec());
-        self.client
+        self.client()
             .get_flight_info(descriptor)
             .await
             .map_err(|e| from_flight_error(e, &self.url))
@@ -95,7 +102,7 @@ impl FlightConn {
     /// `PollFlightInfo` for a descriptor: an `ExecuteQuery` command to
     /// submit a job, or the descriptor a previous poll returned.
     pub async fn poll(&mut self, descriptor: FlightDescriptor) -> Result<PollInfo> {
-        self.client
+        self.client()
             .poll_flight_info(descriptor)
             .await
             .map_err(|e| from_flight_error(e, &self.url))
@@ -108,7 +115,7 @@ impl FlightConn {
 
     /// `DoGet` for a ticket as received in a `FlightEndpoint`.
     pub async fn fetch_ticket(&mut self, ticket: Ticket) -> Result<FlightRecordBatchStream> {
-        self.client
+        self.client()
             .do_get(ticket)
             .await
             .map_err(|e| from_flight_error(e, &self.url))

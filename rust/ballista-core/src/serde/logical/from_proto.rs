@@ -448,6 +448,19 @@ fn parse_option<T: std::str::FromStr>(value: &str, key: &str, path: &str) -> Res
 }
 
 async fn read_files(f: &pb::ReadFiles, path: &str, state: &SessionState) -> Result<LogicalPlan> {
+    let table = read_files_provider(f, path, state).await?;
+    Ok(LogicalPlanBuilder::scan(UNNAMED_TABLE, provider_as_source(table), None)?.build()?)
+}
+
+/// The table a `ReadFiles` message describes (a DataFusion listing table),
+/// with its schema inferred from the files when the message has none. Used
+/// for reads inside plans and for tables registered in a catalog; `path`
+/// prefixes field paths in errors.
+pub async fn read_files_provider(
+    f: &pb::ReadFiles,
+    path: &str,
+    state: &SessionState,
+) -> Result<Arc<dyn TableProvider>> {
     let format_path = format!("{path}.format");
     let format = known_enum::<pb::FileFormat>(f.format, &format_path)?;
     let mut extension: Option<String> = None;
@@ -544,8 +557,7 @@ async fn read_files(f: &pb::ReadFiles, path: &str, state: &SessionState) -> Resu
             ))
         })?,
     };
-    let table: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
-    Ok(LogicalPlanBuilder::scan(UNNAMED_TABLE, provider_as_source(table), None)?.build()?)
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 async fn sql(s: &pb::Sql, path: &str, state: &SessionState) -> Result<LogicalPlan> {

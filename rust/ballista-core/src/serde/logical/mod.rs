@@ -49,7 +49,7 @@
 mod from_proto;
 mod to_proto;
 
-pub use from_proto::{logical_expr_from_proto, logical_plan_from_proto};
+pub use from_proto::{logical_expr_from_proto, logical_plan_from_proto, read_files_provider};
 pub use to_proto::{logical_expr_to_proto, logical_plan_to_proto};
 
 #[cfg(doc)]

@@ -875,7 +875,8 @@ pub(crate) fn decode_partitioning(
 ) -> Result<(Partitioning, pb::HashFunction)> {
     Ok(match &part.scheme {
         Some(pb::partitioning::Scheme::Hash(h)) => {
-            let function = known_enum::<pb::HashFunction>(h.function, &format!("{pp}.hash.function"))?;
+            let function =
+                known_enum::<pb::HashFunction>(h.function, &format!("{pp}.hash.function"))?;
             let keys = decode_exprs(&h.keys, schema, ctx, &format!("{pp}.hash.keys"))?;
             let n = positive(h.partition_count, &format!("{pp}.hash.partition_count"))?;
             (Partitioning::Hash(keys, n), function)

@@ -1,0 +1,455 @@
+//! Cutting a DataFusion physical plan into stages.
+//!
+//! A *stage* is a part of the plan that runs without moving data between
+//! tasks: one task per partition of the stage, each task reading its own
+//! input partition. The plan is cut at every exchange:
+//!
+//! | exchange in the plan            | the child stage writes | the parent reads           |
+//! |---------------------------------|------------------------|----------------------------|
+//! | `RepartitionExec` (hash, n)     | spec hash into n parts | partition i from every map |
+//! | `RepartitionExec` (round-robin) | round robin into n     | partition i from every map |
+//! | `CoalescePartitionsExec`        | everything to part 0   | one partition (all maps)   |
+//! | `SortPreservingMergeExec`       | map m to part m        | n sorted partitions, merged in the parent |
+//!
+//! The cut point is replaced by a [`StageInput`] leaf, which the encoder
+//! turns into a spec `ShuffleReadExec` whose partition locations are filled
+//! in once the child stage has run. Broadcast joins need no special case:
+//! DataFusion plans a small build side as a `CollectLeft` hash join over a
+//! `CoalescePartitionsExec`, which becomes a one-partition stage that every
+//! probe task reads whole.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use ballista_core::serde::physical::{
+    PhysicalExtensionCodec, count_extension_nodes, partitioning_to_proto, physical_plan_to_proto,
+};
+use ballista_core::{BallistaError, Result};
+use ballista_proto::v1 as pb;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::limit::GlobalLimitExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+    SendableRecordBatchStream, displayable, replace_children_if_necessary,
+};
+
+/// Where a stage's output goes.
+#[derive(Debug, Clone)]
+pub enum StageOutput {
+    /// Shuffle files for the stages that read this one, routed by this
+    /// partitioning (docs/spec/shuffle.md).
+    Shuffle(Partitioning),
+    /// Result partitions for the client (the final stage).
+    Result,
+}
+
+/// One stage of a distributed plan.
+#[derive(Debug, Clone)]
+pub struct QueryStage {
+    /// Stage id, unique within the job; inputs always have smaller ids.
+    pub id: u32,
+    /// The stage's operators; reads of earlier stages are [`StageInput`]s.
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// Where the output goes.
+    pub output: StageOutput,
+    /// Stages this one reads.
+    pub inputs: Vec<u32>,
+}
+
+impl QueryStage {
+    /// Number of tasks: one per partition of the stage plan.
+    pub fn partitions(&self) -> usize {
+        self.plan.output_partitioning().partition_count()
+    }
+
+    /// Number of partitions the stage writes (reduce partitions for a
+    /// shuffle, one per task for results).
+    pub fn output_partitions(&self) -> usize {
+        match &self.output {
+            StageOutput::Shuffle(p) => p.partition_count(),
+            StageOutput::Result => self.partitions(),
+        }
+    }
+}
+
+/// A distributed plan: stages in dependency order, the last one final.
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    /// The stages; `stages[i].id == i + 1`, and the last is the final stage.
+    pub stages: Vec<QueryStage>,
+}
+
+impl StagePlan {
+    /// The final stage (whose output is the result).
+    pub fn final_stage(&self) -> &QueryStage {
+        // `plan_stages` always creates the final stage.
+        &self.stages[self.stages.len() - 1]
+    }
+}
+
+/// Cuts `plan` into stages.
+pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
+    let mut stages = Vec::new();
+    // Results may stay partitioned: the client fetches the partitions in
+    // parallel. A merge without order at the root would only add a stage.
+    let node: &dyn ExecutionPlan = plan.as_ref();
+    let plan = match node.downcast_ref::<CoalescePartitionsExec>() {
+        Some(c) if c.fetch().is_none() => Arc::clone(c.input()),
+        _ => plan,
+    };
+    let root = cut(plan, &mut stages)?;
+    let inputs = input_stages(&root);
+    let id = next_id(&stages)?;
+    stages.push(QueryStage {
+        id,
+        plan: root,
+        output: StageOutput::Result,
+        inputs,
+    });
+    Ok(StagePlan { stages })
+}
+
+fn next_id(stages: &[QueryStage]) -> Result<u32> {
+    u32::try_from(stages.len() + 1)
+        .map_err(|_| BallistaError::Plan("too many stages in one query".to_string()))
+}
+
+/// Replaces the exchanges under (and at) `plan` with stage inputs, pushing
+/// the stages they read onto `stages`.
+fn cut(
+    plan: Arc<dyn ExecutionPlan>,
+    stages: &mut Vec<QueryStage>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let children = plan
+        .children()
+        .into_iter()
+        .map(|c| cut(Arc::clone(c), stages))
+        .collect::<Result<Vec<_>>>()?;
+    let any: &dyn ExecutionPlan = plan.as_ref();
+    if let Some(r) = any.downcast_ref::<RepartitionExec>() {
+        let input = single(children)?;
+        let input_stage = new_stage(
+            input,
+            StageOutput::Shuffle(r.partitioning().clone()),
+            stages,
+        )?;
+        let reader: Arc<dyn ExecutionPlan> = Arc::new(StageInput::new(
+            input_stage,
+            r.schema(),
+            r.partitioning().partition_count(),
+        ));
+        // A shuffle reads map outputs in no particular order; an
+        // order-preserving repartition gets its order back by sorting each
+        // partition.
+        return match (r.preserve_order(), r.input().output_ordering()) {
+            (true, Some(ordering)) => Ok(Arc::new(
+                SortExec::new(ordering.clone(), reader).with_preserve_partitioning(true),
+            )),
+            _ => Ok(reader),
+        };
+    }
+    if let Some(c) = any.downcast_ref::<CoalescePartitionsExec>() {
+        let input = single(children)?;
+        if input.output_partitioning().partition_count() == 1 {
+            return Ok(replace_children_if_necessary(plan, vec![input])?);
+        }
+        let id = new_stage(
+            input,
+            StageOutput::Shuffle(Partitioning::RoundRobinBatch(1)),
+            stages,
+        )?;
+        let reader: Arc<dyn ExecutionPlan> = Arc::new(StageInput::new(id, c.schema(), 1));
+        return Ok(match c.fetch() {
+            Some(fetch) => Arc::new(GlobalLimitExec::new(reader, 0, Some(fetch))),
+            None => reader,
+        });
+    }
+    if let Some(m) = any.downcast_ref::<SortPreservingMergeExec>() {
+        let input = single(children)?;
+        let n = input.output_partitioning().partition_count();
+        if n == 1 {
+            return Ok(replace_children_if_necessary(plan, vec![input])?);
+        }
+        let id = new_stage(
+            input,
+            StageOutput::Shuffle(Partitioning::UnknownPartitioning(n)),
+            stages,
+        )?;
+        let reader: Arc<dyn ExecutionPlan> = Arc::new(StageInput::new(id, m.schema(), n));
+        return Ok(Arc::new(
+            SortPreservingMergeExec::new(m.expr().clone(), reader).with_fetch(m.fetch()),
+        ));
+    }
+    if children.is_empty() {
+        return Ok(plan);
+    }
+    Ok(replace_children_if_necessary(plan, children)?)
+}
+
+fn single(mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+    match children.len() {
+        1 => Ok(children.remove(0)),
+        n => Err(BallistaError::Internal(format!(
+            "an exchange operator has {n} inputs, expected 1"
+        ))),
+    }
+}
+
+fn new_stage(
+    plan: Arc<dyn ExecutionPlan>,
+    output: StageOutput,
+    stages: &mut Vec<QueryStage>,
+) -> Result<u32> {
+    let id = next_id(stages)?;
+    let inputs = input_stages(&plan);
+    stages.push(QueryStage {
+        id,
+        plan,
+        output,
+        inputs,
+    });
+    Ok(id)
+}
+
+/// Ids of the stages that `plan` reads, in first-seen order.
+fn input_stages(plan: &Arc<dyn ExecutionPlan>) -> Vec<u32> {
+    let mut ids = Vec::new();
+    collect_inputs(plan, &mut ids);
+    ids
+}
+
+fn collect_inputs(plan: &Arc<dyn ExecutionPlan>, ids: &mut Vec<u32>) {
+    let node: &dyn ExecutionPlan = plan.as_ref();
+    if let Some(input) = node.downcast_ref::<StageInput>() {
+        if !ids.contains(&input.stage_id) {
+            ids.push(input.stage_id);
+        }
+        return;
+    }
+    for child in plan.children() {
+        collect_inputs(child, ids);
+    }
+}
+
+/// The read of an earlier stage's output, as a leaf of a stage plan. It
+/// exists only on the scheduler: the encoder turns it into a spec
+/// `ShuffleReadExec`, which the executor runs with its own reader.
+#[derive(Debug)]
+pub struct StageInput {
+    /// The stage read.
+    pub stage_id: u32,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl StageInput {
+    /// A read of `partitions` partitions of stage `stage_id`'s output.
+    pub fn new(stage_id: u32, schema: SchemaRef, partitions: usize) -> Self {
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(partitions),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Self {
+            stage_id,
+            schema,
+            properties: Arc::new(properties),
+        }
+    }
+}
+
+impl DisplayAs for StageInput {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ShuffleReadExec: stage={}, partitions={}",
+            self.stage_id,
+            self.properties.partitioning.partition_count()
+        )
+    }
+}
+
+impl ExecutionPlan for StageInput {
+    fn name(&self) -> &str {
+        "ShuffleReadExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::common::Result<TreeNodeRecursion>,
+    ) -> datafusion::common::Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        Err(BallistaError::Internal(format!(
+            "the read of stage {} runs on executors, never on the scheduler",
+            self.stage_id
+        ))
+        .into())
+    }
+}
+
+/// Map outputs of finished stages: stage id → (reduce partition → the
+/// locations that hold its data).
+pub type StageOutputs = HashMap<u32, Vec<Vec<pb::PartitionLocation>>>;
+
+/// Encodes [`StageInput`] leaves as `ShuffleReadExec`, with locations from
+/// `outputs` (empty when explaining a plan that has not run).
+#[derive(Debug)]
+struct StageCodec<'a> {
+    outputs: Option<&'a StageOutputs>,
+}
+
+impl PhysicalExtensionCodec for StageCodec<'_> {
+    fn try_encode_node(
+        &self,
+        plan: &Arc<dyn ExecutionPlan>,
+        _inputs: &[pb::PhysicalPlanNode],
+    ) -> Result<Option<pb::PhysicalPlanNode>> {
+        let node: &dyn ExecutionPlan = plan.as_ref();
+        let Some(input) = node.downcast_ref::<StageInput>() else {
+            return Ok(None);
+        };
+        let n = input.properties.partitioning.partition_count();
+        let locations = self.outputs.and_then(|o| o.get(&input.stage_id));
+        let partitions = (0..n)
+            .map(|i| pb::ShuffleReadPartition {
+                locations: locations
+                    .and_then(|l| l.get(i))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(Some(pb::PhysicalPlanNode {
+            node: Some(pb::physical_plan_node::Node::ShuffleRead(
+                pb::ShuffleReadExec {
+                    schema: Some(ballista_core::serde::types::schema_to_proto(&input.schema)?),
+                    partitions,
+                    stage_id: input.stage_id,
+                },
+            )),
+        }))
+    }
+}
+
+/// Encodes `stage` of job `job_id` in the physical spec, rooted at a
+/// `ShuffleWriteExec` or `ResultSinkExec`. `outputs` fills the shuffle
+/// reads; `None` leaves them empty (for validation and explain).
+pub fn encode_stage(
+    stage: &QueryStage,
+    job_id: &str,
+    outputs: Option<&StageOutputs>,
+) -> Result<pb::PhysicalPlanNode> {
+    use pb::physical_plan_node::Node;
+    let codec = StageCodec { outputs };
+    let input = Some(Box::new(physical_plan_to_proto(&stage.plan, &codec)?));
+    let node = match &stage.output {
+        StageOutput::Shuffle(partitioning) => Node::ShuffleWrite(Box::new(pb::ShuffleWriteExec {
+            input,
+            job_id: job_id.to_string(),
+            stage_id: stage.id,
+            partitioning: Some(partitioning_to_proto(
+                partitioning,
+                pb::HashFunction::Unspecified,
+                &codec,
+            )?),
+            compression: pb::ShuffleCompression::Unspecified as i32,
+        })),
+        StageOutput::Result => Node::ResultSink(Box::new(pb::ResultSinkExec {
+            input,
+            job_id: job_id.to_string(),
+            stage_id: stage.id,
+        })),
+    };
+    Ok(pb::PhysicalPlanNode { node: Some(node) })
+}
+
+/// The stage DAG for `explain`, each stage encoded without locations.
+pub fn explain_stages(plan: &StagePlan, job_id: &str) -> Result<(Vec<pb::StageInfo>, u32)> {
+    let mut infos = Vec::with_capacity(plan.stages.len());
+    let mut extension_nodes = 0;
+    for stage in &plan.stages {
+        let encoded = encode_stage(stage, job_id, None)?;
+        extension_nodes += count_extension_nodes(&encoded);
+        infos.push(pb::StageInfo {
+            stage_id: stage.id,
+            input_stages: stage.inputs.clone(),
+            partitions: u32::try_from(stage.partitions()).unwrap_or(u32::MAX),
+            plan_text: stage_text(stage),
+            plan: Some(encoded),
+        });
+    }
+    Ok((infos, u32::try_from(extension_nodes).unwrap_or(u32::MAX)))
+}
+
+/// A stage as indented text, with its output on the first line.
+pub fn stage_text(stage: &QueryStage) -> String {
+    let head = match &stage.output {
+        StageOutput::Shuffle(p) => format!("ShuffleWriteExec: partitioning={p}"),
+        StageOutput::Result => "ResultSinkExec".to_string(),
+    };
+    let body = displayable(stage.plan.as_ref()).indent(false).to_string();
+    let mut text = head;
+    text.push('\n');
+    for line in body.lines() {
+        text.push_str("  ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// The whole DAG as text: one block per stage, inputs first.
+pub fn dag_text(plan: &StagePlan) -> String {
+    let mut text = String::new();
+    for stage in &plan.stages {
+        let inputs = if stage.inputs.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = stage.inputs.iter().map(u32::to_string).collect();
+            format!(", reads stages {}", ids.join(", "))
+        };
+        text.push_str(&format!(
+            "Stage {} ({} tasks{inputs}):\n",
+            stage.id,
+            stage.partitions()
+        ));
+        for line in stage_text(stage).lines() {
+            text.push_str("  ");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
+}

@@ -1,0 +1,527 @@
+//! The scheduler: accepts jobs, keeps the executor registry, pushes tasks
+//! into free executor slots over Flight and reacts to their statuses.
+//!
+//! [`SchedulerState`] decides; this module does the talking. Two background
+//! loops run per scheduler: the *dispatcher* (woken on every change, and
+//! every 200 ms) launches what can run, and the *reaper* (every 500 ms)
+//! expires silent executors, fails jobs that starve with no executor at all
+//! and drops finished jobs after their time to live.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use arrow_flight::{FlightEndpoint, FlightInfo, Ticket};
+use ballista_core::{BallistaError, Result};
+use ballista_flight::FlightConn;
+use ballista_flight::actions;
+use ballista_flight::client::endpoint_url;
+use ballista_proto::v1 as pb;
+use prost::Message;
+use tokio::sync::Notify;
+
+use crate::planner::{dag_text, explain_stages};
+use crate::session::{Catalog, Planned};
+use crate::state::{Effect, Job, SchedulerState};
+
+/// Scheduler settings.
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// Address to bind (loopback by default).
+    pub bind_host: String,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Heartbeat interval asked of executors.
+    pub heartbeat_interval: Duration,
+    /// An executor silent for this long is considered lost.
+    pub executor_timeout: Duration,
+    /// Jobs fail after waiting this long with no executor registered.
+    pub no_executor_timeout: Duration,
+    /// Finished jobs (and their result partitions) are dropped after this.
+    pub job_ttl: Duration,
+    /// Partitions per query when the query's settings do not say; `None`
+    /// uses the total task slots of the registered executors.
+    pub default_partitions: Option<usize>,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            bind_host: "127.0.0.1".to_string(),
+            port: 50050,
+            heartbeat_interval: Duration::from_millis(1000),
+            executor_timeout: Duration::from_secs(5),
+            no_executor_timeout: Duration::from_secs(30),
+            job_ttl: Duration::from_secs(30 * 60),
+            default_partitions: None,
+        }
+    }
+}
+
+/// What `submit` did with a statement.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// A job was created.
+    Job(String),
+    /// The statement changed the catalog; there is nothing to run.
+    CatalogChanged,
+}
+
+/// The scheduler. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: SchedulerConfig,
+    catalog: Catalog,
+    state: Mutex<SchedulerState>,
+    wake: Notify,
+    conns: tokio::sync::Mutex<HashMap<String, FlightConn>>,
+    no_executor_since: Mutex<Option<Instant>>,
+}
+
+impl Scheduler {
+    /// A scheduler with an empty catalog; call [`Scheduler::start_loops`]
+    /// to begin dispatching.
+    pub fn new(config: SchedulerConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                catalog: Catalog::new(),
+                state: Mutex::new(SchedulerState::default()),
+                wake: Notify::new(),
+                conns: tokio::sync::Mutex::new(HashMap::new()),
+                no_executor_since: Mutex::new(Some(Instant::now())),
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SchedulerConfig {
+        &self.inner.config
+    }
+
+    /// The shared catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    fn state(&self) -> MutexGuard<'_, SchedulerState> {
+        // A panic while holding the lock would be a bug; the state is
+        // still consistent enough to keep serving, so recover the guard.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Spawns the dispatcher and reaper loops; they stop when the last
+    /// clone of the scheduler is dropped.
+    pub fn start_loops(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                let scheduler = Scheduler { inner };
+                let notified = scheduler.inner.wake.notified();
+                scheduler.dispatch();
+                tokio::select! {
+                    () = notified => {}
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        });
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let Some(inner) = weak.upgrade() else { return };
+                Scheduler { inner }.reap();
+            }
+        });
+    }
+
+    fn default_partitions(&self) -> usize {
+        if let Some(n) = self.inner.config.default_partitions {
+            return n.max(1);
+        }
+        match self.state().total_slots() {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Plans `query` and queues it as a job (or applies it, for DDL).
+    pub async fn submit(&self, query: pb::ExecuteQuery) -> Result<Submitted> {
+        let planned = self
+            .inner
+            .catalog
+            .plan(&query, self.default_partitions())
+            .await?;
+        let q = match planned {
+            Planned::CatalogChanged => return Ok(Submitted::CatalogChanged),
+            Planned::Query(q) => q,
+        };
+        let job_id = new_job_id();
+        // Encode every stage now, so a plan outside the spec fails at
+        // submission with a clear error rather than at launch.
+        explain_stages(&q.stages, &job_id)?;
+        let dag = dag_text(&q.stages);
+        let name = if query.job_name.is_empty() {
+            match &query.query {
+                Some(pb::execute_query::Query::Sql(sql)) => one_line(sql, 80),
+                _ => "logical plan".to_string(),
+            }
+        } else {
+            query.job_name.clone()
+        };
+        tracing::info!(
+            "job {job_id} submitted ({} stages): {name}",
+            q.stages.stages.len()
+        );
+        tracing::debug!("job {job_id} stages:\n{dag}");
+        let job = Job::new(
+            job_id.clone(),
+            name,
+            q.schema,
+            query.settings,
+            q.stages.stages,
+            dag,
+        );
+        self.state().add_job(job);
+        self.inner.wake.notify_one();
+        Ok(Submitted::Job(job_id))
+    }
+
+    /// Waits until job `job_id` ends or `timeout` passes, then returns its
+    /// status.
+    pub async fn wait(&self, job_id: &str, timeout: Option<Duration>) -> Result<pb::JobStatus> {
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        loop {
+            let mut changes = {
+                let state = self.state();
+                let job = state.job(job_id).ok_or_else(|| unknown_job(job_id))?;
+                if job.is_terminal() {
+                    return Ok(job.status(false));
+                }
+                job.subscribe()
+            };
+            let changed = changes.changed();
+            match deadline {
+                Some(d) => {
+                    if tokio::time::timeout_at(d, changed).await.is_err() {
+                        return self.job_status(job_id, false);
+                    }
+                }
+                None => {
+                    let _ = changed.await;
+                }
+            }
+        }
+    }
+
+    /// The status of job `job_id`.
+    pub fn job_status(&self, job_id: &str, tasks: bool) -> Result<pb::JobStatus> {
+        let state = self.state();
+        let job = state.job(job_id).ok_or_else(|| unknown_job(job_id))?;
+        Ok(job.status(tasks))
+    }
+
+    /// The DAG text of job `job_id`.
+    pub fn job_dag(&self, job_id: &str) -> Result<String> {
+        let state = self.state();
+        let job = state.job(job_id).ok_or_else(|| unknown_job(job_id))?;
+        Ok(job.dag.clone())
+    }
+
+    /// Number of registered executors.
+    pub fn registered_executors(&self) -> usize {
+        self.state().executors().count()
+    }
+
+    /// Jobs, newest first.
+    pub fn list_jobs(&self, states: &[pb::JobState]) -> Vec<pb::JobStatus> {
+        self.state().list_jobs(states)
+    }
+
+    /// Cancels a job and deletes its data.
+    pub fn cancel(&self, job_id: &str) -> Result<pb::JobStatus> {
+        let effects = self.state().cancel_job(job_id)?;
+        self.apply(effects);
+        self.job_status(job_id, false)
+    }
+
+    /// The result endpoints of a succeeded job, as Flight expects them;
+    /// the error of a failed or cancelled one.
+    pub fn flight_info(&self, job_id: &str) -> Result<FlightInfo> {
+        let state = self.state();
+        let job = state.job(job_id).ok_or_else(|| unknown_job(job_id))?;
+        let status = job.status(false);
+        match job.state {
+            pb::JobState::Succeeded => {}
+            pb::JobState::Failed => {
+                return Err(job_error(job_id, &job.error));
+            }
+            pb::JobState::Cancelled => {
+                return Err(BallistaError::Cancelled(format!(
+                    "job {job_id} was cancelled"
+                )));
+            }
+            _ => {
+                return Err(BallistaError::Internal(format!(
+                    "job {job_id} has no results yet"
+                )));
+            }
+        }
+        let mut info = FlightInfo::new()
+            .try_with_schema(&job.schema)?
+            .with_ordered(true)
+            .with_app_metadata(status.encode_to_vec());
+        let mut rows: i64 = 0;
+        let mut bytes: i64 = 0;
+        for loc in job.result_locations() {
+            if let Some(s) = &loc.stats {
+                rows += i64::try_from(s.num_rows).unwrap_or(i64::MAX);
+                bytes += i64::try_from(s.num_bytes).unwrap_or(i64::MAX);
+            }
+            let ticket = pb::FetchPartition {
+                job_id: loc.job_id.clone(),
+                stage_id: loc.stage_id,
+                map_partition: loc.map_partition,
+                output_partition: loc.output_partition,
+                path: loc.path.clone(),
+            };
+            let mut endpoint =
+                FlightEndpoint::new().with_ticket(Ticket::new(ticket.encode_to_vec()));
+            if let Some(executor) = &loc.executor {
+                endpoint = endpoint.with_location(endpoint_url(executor));
+            }
+            info = info.with_endpoint(endpoint);
+        }
+        Ok(info.with_total_records(rows).with_total_bytes(bytes))
+    }
+
+    /// Logical, physical and distributed plans of a query, without running it.
+    pub async fn explain(&self, query: &pb::ExecuteQuery) -> Result<pb::ExplainResult> {
+        match self
+            .inner
+            .catalog
+            .plan(query, self.default_partitions())
+            .await?
+        {
+            Planned::CatalogChanged => Err(BallistaError::InvalidArgument(
+                "explain: the statement changes the catalog (and has now been applied); \
+                 there is no query plan to explain"
+                    .to_string(),
+            )),
+            Planned::Query(q) => {
+                let (stages, extension_nodes) = explain_stages(&q.stages, "explain")?;
+                Ok(pb::ExplainResult {
+                    logical_plan: q.logical.display_indent().to_string(),
+                    physical_plan: datafusion::physical_plan::displayable(q.physical.as_ref())
+                        .indent(false)
+                        .to_string(),
+                    stages,
+                    extension_nodes,
+                })
+            }
+        }
+    }
+
+    /// An executor joins.
+    pub fn register_executor(
+        &self,
+        registration: pb::ExecutorRegistration,
+    ) -> Result<pb::RegisterExecutorResult> {
+        self.state().register_executor(registration)?;
+        *self
+            .inner
+            .no_executor_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.inner.wake.notify_one();
+        Ok(pb::RegisterExecutorResult {
+            heartbeat_interval_ms: u64::try_from(self.inner.config.heartbeat_interval.as_millis())
+                .unwrap_or(1000),
+        })
+    }
+
+    /// A heartbeat with task statuses.
+    pub fn heartbeat(&self, hb: &pb::Heartbeat) -> pb::HeartbeatResult {
+        let (reregister, effects) = self.state().heartbeat(hb);
+        if !hb.task_statuses.is_empty() {
+            self.inner.wake.notify_one();
+        }
+        self.apply(effects);
+        pb::HeartbeatResult { reregister }
+    }
+
+    fn dispatch(&self) {
+        let (assignments, effects) = self.state().assign_tasks();
+        self.apply(effects);
+        for a in assignments {
+            let scheduler = self.clone();
+            tokio::spawn(async move { scheduler.launch(a.executor, a.task).await });
+        }
+    }
+
+    async fn launch(&self, executor: pb::ExecutorEndpoint, task: pb::TaskDefinition) {
+        let task_id = task.task_id.clone().unwrap_or_default();
+        let result = match self.conn(&executor).await {
+            Ok(mut conn) => conn.action::<()>(actions::LAUNCH_TASK, &task).await,
+            Err(e) => Err(e),
+        };
+        let mut state = self.state();
+        state.launch_done(&executor.id);
+        match result {
+            Ok(()) => {}
+            Err(BallistaError::ResourcesExhausted(_)) => {
+                state.launch_failed(&task_id, &executor.id, true);
+            }
+            Err(e @ (BallistaError::Unavailable(_) | BallistaError::Execution(_))) => {
+                state.launch_failed(&task_id, &executor.id, false);
+                let effects = state.executor_lost(&executor.id, &format!("launch failed: {e}"));
+                drop(state);
+                self.forget_conn(&executor.id);
+                self.apply(effects);
+            }
+            Err(e) => {
+                // The executor refused the task itself (it cannot decode or
+                // run the plan): that will not change on a retry.
+                let effects = state.fail_job(
+                    &task_id.job_id,
+                    format!(
+                        "executor {} rejected stage {} partition {}: {e}",
+                        executor.id, task_id.stage_id, task_id.partition
+                    ),
+                );
+                drop(state);
+                self.apply(effects);
+            }
+        }
+        self.inner.wake.notify_one();
+    }
+
+    async fn conn(&self, executor: &pb::ExecutorEndpoint) -> Result<FlightConn> {
+        let mut conns = self.inner.conns.lock().await;
+        if let Some(c) = conns.get(&executor.id) {
+            return Ok(c.clone());
+        }
+        let conn = FlightConn::connect(&endpoint_url(executor)).await?;
+        conns.insert(executor.id.clone(), conn.clone());
+        Ok(conn)
+    }
+
+    fn forget_conn(&self, executor_id: &str) {
+        let scheduler = self.clone();
+        let id = executor_id.to_string();
+        tokio::spawn(async move {
+            scheduler.inner.conns.lock().await.remove(&id);
+        });
+    }
+
+    fn reap(&self) {
+        let config = &self.inner.config;
+        let effects = {
+            let mut state = self.state();
+            let mut effects = state.expire_executors(config.executor_timeout);
+            let since = {
+                let mut since = self
+                    .inner
+                    .no_executor_since
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match (state.executors().next().is_some(), *since) {
+                    (true, _) => *since = None,
+                    (false, None) => *since = Some(Instant::now()),
+                    (false, Some(_)) => {}
+                }
+                *since
+            };
+            effects.extend(state.fail_starved_jobs(since, config.no_executor_timeout));
+            effects.extend(state.expire_jobs(config.job_ttl));
+            effects
+        };
+        if !effects.is_empty() {
+            self.inner.wake.notify_one();
+        }
+        self.apply(effects);
+    }
+
+    /// Carries out effects (in the background: none of them is awaited).
+    fn apply(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::CleanUp {
+                    job_id,
+                    executors,
+                    shuffle_only,
+                } => {
+                    let endpoints: Vec<pb::ExecutorEndpoint> = {
+                        let state = self.state();
+                        state
+                            .executors()
+                            .map(|e| e.endpoint())
+                            .filter(|e| executors.contains(&e.id))
+                            .collect()
+                    };
+                    for endpoint in endpoints {
+                        let scheduler = self.clone();
+                        let body = pb::RemoveJobData {
+                            job_id: job_id.clone(),
+                            shuffle_only,
+                        };
+                        tokio::spawn(async move {
+                            let result = match scheduler.conn(&endpoint).await {
+                                Ok(mut c) => c.action::<()>(actions::REMOVE_JOB_DATA, &body).await,
+                                Err(e) => Err(e),
+                            };
+                            if let Err(e) = result {
+                                tracing::warn!(
+                                    "could not remove data of job {} on executor {}: {e}",
+                                    body.job_id,
+                                    endpoint.id
+                                );
+                            }
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn unknown_job(job_id: &str) -> BallistaError {
+    BallistaError::NotFound(format!("job `{job_id}` does not exist (or has expired)"))
+}
+
+/// A failed job's error, keeping the kind of error the task reported when
+/// its text says so (the client sees e.g. a resources-exhausted error).
+fn job_error(job_id: &str, error: &str) -> BallistaError {
+    let msg = format!("job {job_id} failed: {error}");
+    if error.contains("Resources exhausted") {
+        BallistaError::ResourcesExhausted(msg)
+    } else if error.contains("Not found") || error.contains("not found") {
+        BallistaError::NotFound(msg)
+    } else {
+        BallistaError::Execution(msg)
+    }
+}
+
+fn new_job_id() -> String {
+    // Short enough to read in logs, random enough not to collide.
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}

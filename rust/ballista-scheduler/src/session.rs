@@ -1,0 +1,280 @@
+//! The scheduler's catalog and query planning.
+//!
+//! One DataFusion `SessionContext` holds the catalog that every client of
+//! the cluster shares: tables registered by the `register_table` action or
+//! by SQL DDL (`CREATE EXTERNAL TABLE`, `CREATE VIEW`, `DROP TABLE`). Each
+//! query is planned in a session derived from it, with the query's own
+//! settings, so one client's settings never leak into another's query
+//! while catalog changes are visible to all.
+
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use ballista_core::serde::logical::{logical_plan_from_proto, read_files_provider};
+use ballista_core::serde::physical::configure_session_for_spec;
+use ballista_core::{BallistaError, Result};
+use ballista_proto::v1 as pb;
+use datafusion::common::TableReference;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::planner::{StagePlan, dag_text, plan_stages};
+
+/// A query planned for distributed execution.
+#[derive(Debug)]
+pub struct PlannedQuery {
+    /// The optimised logical plan.
+    pub logical: LogicalPlan,
+    /// The physical plan before it was cut into stages.
+    pub physical: Arc<dyn ExecutionPlan>,
+    /// The stages.
+    pub stages: StagePlan,
+    /// The result schema.
+    pub schema: SchemaRef,
+}
+
+/// What a statement turned into.
+#[derive(Debug)]
+pub enum Planned {
+    /// A query to run as a job.
+    Query(Box<PlannedQuery>),
+    /// A catalog change (DDL) that was applied while planning; there is no
+    /// job and no result rows.
+    CatalogChanged,
+}
+
+/// The shared catalog and the planner over it.
+#[derive(Clone)]
+pub struct Catalog {
+    ctx: SessionContext,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("tables", &self.table_names())
+            .finish()
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new() -> Self {
+        Self {
+            ctx: SessionContext::new_with_config(base_config()),
+        }
+    }
+
+    /// A session over the shared catalog with `settings` applied on top of
+    /// the defaults; `target_partitions` is used unless a setting names it.
+    pub fn session(
+        &self,
+        settings: &[pb::KeyValue],
+        target_partitions: usize,
+    ) -> Result<SessionContext> {
+        let mut config = base_config().with_target_partitions(target_partitions.max(1));
+        // The catalog exists already: a fresh default catalog would replace
+        // (and empty) the shared one.
+        config
+            .options_mut()
+            .catalog
+            .create_default_catalog_and_schema = false;
+        for (i, kv) in settings.iter().enumerate() {
+            config.options_mut().set(&kv.key, &kv.value).map_err(|e| {
+                BallistaError::invalid(&format!("ExecuteQuery.settings[{i}]"), e.to_string())
+            })?;
+        }
+        // Sharing the catalog list makes DDL in this session visible to all.
+        let state = SessionStateBuilder::new_from_existing(self.ctx.state())
+            .with_config(config)
+            .build();
+        Ok(SessionContext::new_with_state(state))
+    }
+
+    /// Plans `query` for distribution, applying DDL on the way.
+    pub async fn plan(
+        &self,
+        query: &pb::ExecuteQuery,
+        target_partitions: usize,
+    ) -> Result<Planned> {
+        let ctx = self.session(&query.settings, target_partitions)?;
+        let logical = match &query.query {
+            Some(pb::execute_query::Query::Plan(rel)) => {
+                logical_plan_from_proto(rel, &ctx.state()).await?
+            }
+            Some(pb::execute_query::Query::Sql(sql)) => {
+                if sql.trim().is_empty() {
+                    return Err(BallistaError::missing("ExecuteQuery.sql"));
+                }
+                ctx.state().create_logical_plan(sql).await?
+            }
+            Some(pb::execute_query::Query::Substrait(_)) => {
+                return Err(BallistaError::NotImplemented(
+                    "ExecuteQuery.substrait: Substrait plans are not accepted yet; send the \
+                     Ballista logical plan or SQL"
+                        .to_string(),
+                ));
+            }
+            None => return Err(BallistaError::missing("ExecuteQuery.query")),
+        };
+        match logical {
+            LogicalPlan::Ddl(_) => {
+                ctx.execute_logical_plan(logical).await?;
+                Ok(Planned::CatalogChanged)
+            }
+            LogicalPlan::Statement(_) => Err(BallistaError::NotImplemented(
+                "session statements (SET, transactions, prepared statements) have no session \
+                 to apply to: pass settings in ExecuteQuery.settings"
+                    .to_string(),
+            )),
+            LogicalPlan::Dml(_) | LogicalPlan::Copy(_) => Err(BallistaError::NotImplemented(
+                "INSERT / COPY are not supported: Ballista queries read data; register files \
+                 as tables instead"
+                    .to_string(),
+            )),
+            LogicalPlan::Explain(ref e) => {
+                let inner = Arc::unwrap_or_clone(Arc::clone(&e.plan));
+                let planned = self.plan_logical(&ctx, inner).await?;
+                let batch = explain_batch(&planned)?;
+                let source =
+                    MemorySourceConfig::try_new_exec(&[vec![batch]], batch_schema(), None)?;
+                let physical: Arc<dyn ExecutionPlan> = source;
+                let stages = plan_stages(Arc::clone(&physical))?;
+                Ok(Planned::Query(Box::new(PlannedQuery {
+                    logical,
+                    schema: batch_schema(),
+                    physical,
+                    stages,
+                })))
+            }
+            plan => Ok(Planned::Query(Box::new(
+                self.plan_logical(&ctx, plan).await?,
+            ))),
+        }
+    }
+
+    async fn plan_logical(&self, ctx: &SessionContext, plan: LogicalPlan) -> Result<PlannedQuery> {
+        let state = ctx.state();
+        let logical = state.optimize(&plan)?;
+        let physical = state.create_physical_plan(&logical).await?;
+        let stages = plan_stages(Arc::clone(&physical))?;
+        // The client sees the logical schema's names (the physical plan's
+        // are the same columns).
+        let schema = physical.schema();
+        Ok(PlannedQuery {
+            logical,
+            physical,
+            stages,
+            schema,
+        })
+    }
+
+    /// Adds a table backed by files (action `register_table`).
+    pub async fn register_table(&self, req: &pb::RegisterTable) -> Result<()> {
+        let name = table_name(req.table.as_ref(), "RegisterTable.table")?;
+        let source = ballista_core::error::required(&req.source, "RegisterTable.source")?;
+        let provider =
+            read_files_provider(source, "RegisterTable.source", &self.ctx.state()).await?;
+        if self.ctx.table_exist(name.clone())? {
+            if !req.replace {
+                return Err(BallistaError::InvalidArgument(format!(
+                    "table `{name}` already exists (set `replace` to overwrite it)"
+                )));
+            }
+            self.ctx.deregister_table(name.clone())?;
+        }
+        self.ctx.register_table(name, provider)?;
+        Ok(())
+    }
+
+    /// Removes a table (action `drop_table`).
+    pub fn drop_table(&self, req: &pb::DropTable) -> Result<()> {
+        let name = table_name(req.table.as_ref(), "DropTable.table")?;
+        if self.ctx.deregister_table(name.clone())?.is_none() && !req.if_exists {
+            return Err(BallistaError::NotFound(format!(
+                "table `{name}` does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Names of the tables in the default schema, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for catalog in self.ctx.catalog_names() {
+            if let Some(c) = self.ctx.catalog(&catalog) {
+                for schema in c.schema_names() {
+                    if let Some(s) = c.schema(&schema) {
+                        names.extend(s.table_names());
+                    }
+                }
+            }
+        }
+        names.sort();
+        names
+    }
+}
+
+/// Settings every Ballista session starts from.
+fn base_config() -> SessionConfig {
+    let mut config = configure_session_for_spec(SessionConfig::new().with_information_schema(true));
+    // Extra round-robin repartitions would each become a shuffle; file scans
+    // are split into byte ranges instead (`repartition_file_scans`).
+    config
+        .options_mut()
+        .optimizer
+        .enable_round_robin_repartition = false;
+    config
+}
+
+fn table_name(t: Option<&pb::TableReference>, path: &str) -> Result<TableReference> {
+    let t = t.ok_or_else(|| BallistaError::missing(path))?;
+    if t.table.is_empty() {
+        return Err(BallistaError::missing(&format!("{path}.table")));
+    }
+    Ok(match (&t.catalog, &t.schema) {
+        (None, None) => TableReference::bare(t.table.clone()),
+        (None, Some(s)) => TableReference::partial(s.clone(), t.table.clone()),
+        (Some(c), Some(s)) => TableReference::full(c.clone(), s.clone(), t.table.clone()),
+        (Some(_), None) => {
+            return Err(BallistaError::invalid(
+                path,
+                "a catalog is given without a schema",
+            ));
+        }
+    })
+}
+
+fn batch_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("plan_type", DataType::Utf8, false),
+        Field::new("plan", DataType::Utf8, false),
+    ]))
+}
+
+/// `EXPLAIN` output: the logical plan, the physical plan and the stage DAG.
+fn explain_batch(q: &PlannedQuery) -> Result<RecordBatch> {
+    let physical = datafusion::physical_plan::displayable(q.physical.as_ref())
+        .indent(false)
+        .to_string();
+    let types = StringArray::from(vec!["logical_plan", "physical_plan", "distributed_plan"]);
+    let plans = StringArray::from(vec![
+        q.logical.display_indent().to_string(),
+        physical,
+        dag_text(&q.stages),
+    ]);
+    Ok(RecordBatch::try_new(
+        batch_schema(),
+        vec![Arc::new(types), Arc::new(plans)],
+    )?)
+}

@@ -1,0 +1,305 @@
+//! Stage cutting and the scheduler's task bookkeeping, on real DataFusion
+//! plans over real Parquet files.
+
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use ballista_proto::v1 as pb;
+use ballista_scheduler::planner::{StageOutput, encode_stage};
+use ballista_scheduler::session::{Catalog, Planned, PlannedQuery};
+use ballista_scheduler::state::{Job, MAX_TASK_FAILURES, SchedulerState};
+use datafusion::parquet::arrow::ArrowWriter;
+
+/// Writes two Parquet files of (k, v, s) rows and registers them as `t`.
+async fn catalog_with_table(dir: &std::path::Path) -> Catalog {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("v", DataType::Int64, false),
+        Field::new("s", DataType::Utf8, false),
+    ]));
+    for part in 0..2 {
+        let n = 1000;
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values((0..n).map(|i| i % 7))),
+                Arc::new(Int64Array::from_iter_values((0..n).map(|i| i + part * n))),
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("s{}", i % 3)),
+                )),
+            ],
+        )
+        .unwrap();
+        let file = std::fs::File::create(dir.join(format!("part-{part}.parquet"))).unwrap();
+        let mut w = ArrowWriter::try_new(file, Arc::clone(&schema), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+    let catalog = Catalog::new();
+    catalog
+        .register_table(&pb::RegisterTable {
+            table: Some(pb::TableReference {
+                catalog: None,
+                schema: None,
+                table: "t".to_string(),
+            }),
+            source: Some(pb::ReadFiles {
+                format: pb::FileFormat::Parquet as i32,
+                paths: vec![dir.to_str().unwrap().to_string()],
+                options: vec![],
+                schema: None,
+            }),
+            replace: false,
+        })
+        .await
+        .unwrap();
+    catalog
+}
+
+async fn plan(catalog: &Catalog, sql: &str) -> PlannedQuery {
+    let query = pb::ExecuteQuery {
+        query: Some(pb::execute_query::Query::Sql(sql.to_string())),
+        settings: vec![],
+        job_name: String::new(),
+    };
+    match catalog.plan(&query, 2).await.unwrap() {
+        Planned::Query(q) => *q,
+        Planned::CatalogChanged => panic!("expected a query"),
+    }
+}
+
+#[tokio::test]
+async fn aggregate_is_cut_at_the_hash_exchange_and_the_final_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let q = plan(&catalog, "SELECT k, sum(v) FROM t GROUP BY k ORDER BY k").await;
+    let stages = &q.stages.stages;
+    // partial aggregate | final aggregate + sort | merge (result)
+    assert_eq!(
+        stages.len(),
+        3,
+        "{}",
+        ballista_scheduler::planner::dag_text(&q.stages)
+    );
+    assert!(matches!(&stages[0].output, StageOutput::Shuffle(p) if p.partition_count() == 2));
+    assert_eq!(stages[1].inputs, vec![1]);
+    assert_eq!(stages[2].inputs, vec![2]);
+    assert!(matches!(stages[2].output, StageOutput::Result));
+    assert_eq!(q.stages.final_stage().partitions(), 1);
+    // Every stage encodes in the spec with no engine extension.
+    for stage in stages {
+        let node = encode_stage(stage, "job", None).unwrap();
+        assert_eq!(
+            ballista_core::serde::physical::count_extension_nodes(&node),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_table_and_bad_sql_are_plan_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let query = |sql: &str| pb::ExecuteQuery {
+        query: Some(pb::execute_query::Query::Sql(sql.to_string())),
+        settings: vec![],
+        job_name: String::new(),
+    };
+    let err = catalog
+        .plan(&query("SELECT * FROM nope"), 2)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+    let err = catalog.plan(&query("SELEC 1"), 2).await.unwrap_err();
+    assert!(err.to_string().contains("SELEC"), "{err}");
+    let bad_setting = pb::ExecuteQuery {
+        settings: vec![pb::KeyValue {
+            key: "datafusion.no.such".into(),
+            value: "1".into(),
+        }],
+        ..query("SELECT 1")
+    };
+    let err = catalog.plan(&bad_setting, 2).await.unwrap_err();
+    assert!(err.to_string().contains("settings[0]"), "{err}");
+}
+
+#[tokio::test]
+async fn ddl_changes_the_shared_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let create = pb::ExecuteQuery {
+        query: Some(pb::execute_query::Query::Sql(format!(
+            "CREATE EXTERNAL TABLE t2 STORED AS PARQUET LOCATION '{}/'",
+            dir.path().display()
+        ))),
+        settings: vec![],
+        job_name: String::new(),
+    };
+    assert!(matches!(
+        catalog.plan(&create, 2).await.unwrap(),
+        Planned::CatalogChanged
+    ));
+    assert!(catalog.table_names().contains(&"t2".to_string()));
+}
+
+fn registration(id: &str, slots: u32) -> pb::ExecutorRegistration {
+    pb::ExecutorRegistration {
+        endpoint: Some(pb::ExecutorEndpoint {
+            id: id.to_string(),
+            host: "127.0.0.1".to_string(),
+            port: 1,
+        }),
+        task_slots: slots,
+        capabilities: None,
+    }
+}
+
+fn succeeded(def: &pb::TaskDefinition, executor: &str) -> pb::TaskStatus {
+    let id = def.task_id.clone().unwrap();
+    pb::TaskStatus {
+        outputs: vec![pb::PartitionLocation {
+            job_id: id.job_id.clone(),
+            stage_id: id.stage_id,
+            map_partition: id.partition,
+            output_partition: 0,
+            executor: Some(pb::ExecutorEndpoint {
+                id: executor.to_string(),
+                host: "127.0.0.1".into(),
+                port: 1,
+            }),
+            path: String::new(),
+            stats: None,
+        }],
+        task_id: Some(id),
+        state: pb::TaskState::Succeeded as i32,
+        executor_id: executor.to_string(),
+        ..Default::default()
+    }
+}
+
+fn new_job(q: PlannedQuery) -> Job {
+    Job::new(
+        "j1".into(),
+        "test".into(),
+        q.schema,
+        vec![],
+        q.stages.stages,
+        String::new(),
+    )
+}
+
+#[tokio::test]
+async fn stages_run_in_order_and_a_lost_executor_is_recomputed() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let q = plan(&catalog, "SELECT sum(v) FROM t").await;
+    let stage_count = q.stages.stages.len();
+    assert_eq!(stage_count, 2, "partial sums, then merge + final sum");
+    let mut state = SchedulerState::default();
+    state.register_executor(registration("a", 1)).unwrap();
+    state.register_executor(registration("b", 1)).unwrap();
+    state.add_job(new_job(q));
+
+    // Stage 1 has two tasks: one per executor; stage 2 must wait.
+    let (first, _) = state.assign_tasks();
+    assert_eq!(first.len(), 2);
+    assert!(
+        first
+            .iter()
+            .all(|a| a.task.task_id.as_ref().unwrap().stage_id == 1)
+    );
+    let on_a = first
+        .iter()
+        .find(|a| a.executor.id == "a")
+        .unwrap()
+        .task
+        .clone();
+    let on_b = first
+        .iter()
+        .find(|a| a.executor.id == "b")
+        .unwrap()
+        .task
+        .clone();
+    state.task_status(&succeeded(&on_a, "a"), "a");
+    assert!(
+        state.assign_tasks().0.is_empty(),
+        "stage 2 waits for all of stage 1"
+    );
+    state.task_status(&succeeded(&on_b, "b"), "b");
+
+    // Stage 2 runs; its shuffle read lists both map outputs.
+    let (second, _) = state.assign_tasks();
+    assert_eq!(second.len(), 1);
+    let reduce = second[0].task.clone();
+    let reduce_on = second[0].executor.id.clone();
+    let text = format!("{:?}", reduce.plan);
+    assert!(
+        text.contains("id: \"a\"") && text.contains("id: \"b\""),
+        "{text}"
+    );
+
+    // The executor that is *not* running the reduce task dies: its map
+    // output is lost, so its map task runs again, and the running reduce
+    // task (which will fail to fetch) is retried after that.
+    let dead = if reduce_on == "a" { "b" } else { "a" };
+    state.executor_lost(dead, "test");
+    let job = state.job("j1").unwrap();
+    assert_eq!(job.progress().tasks_done, 1);
+    let mut fetch_failed = pb::TaskStatus {
+        task_id: reduce.task_id.clone(),
+        state: pb::TaskState::Failed as i32,
+        error: "fetch failed".into(),
+        retryable: true,
+        fetch_failed_executor_id: dead.to_string(),
+        ..Default::default()
+    };
+    state.task_status(&fetch_failed, &reduce_on);
+    let (again, _) = state.assign_tasks();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].task.task_id.as_ref().unwrap().stage_id, 1);
+    assert_eq!(
+        again[0].executor.id, reduce_on,
+        "only the live executor is used"
+    );
+    state.task_status(&succeeded(&again[0].task, &reduce_on), &reduce_on);
+    let (retry, _) = state.assign_tasks();
+    assert_eq!(retry.len(), 1);
+    let retry_id = retry[0].task.task_id.clone().unwrap();
+    assert_eq!((retry_id.stage_id, retry_id.attempt), (2, 1));
+    // A stale report of the first attempt changes nothing.
+    fetch_failed.state = pb::TaskState::Succeeded as i32;
+    state.task_status(&fetch_failed, &reduce_on);
+    assert_eq!(state.job("j1").unwrap().state, pb::JobState::Running);
+    state.task_status(&succeeded(&retry[0].task, &reduce_on), &reduce_on);
+    assert_eq!(state.job("j1").unwrap().state, pb::JobState::Succeeded);
+    assert_eq!(state.job("j1").unwrap().result_locations().len(), 1);
+}
+
+#[tokio::test]
+async fn a_task_that_keeps_failing_fails_its_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let q = plan(&catalog, "SELECT v FROM t WHERE k = 1").await;
+    let mut state = SchedulerState::default();
+    state.register_executor(registration("a", 4)).unwrap();
+    state.add_job(new_job(q));
+    for attempt in 0..MAX_TASK_FAILURES {
+        let (tasks, _) = state.assign_tasks();
+        let task = tasks
+            .iter()
+            .find(|a| a.task.task_id.as_ref().unwrap().partition == 0)
+            .unwrap_or_else(|| panic!("attempt {attempt}: partition 0 not relaunched"));
+        let failed = pb::TaskStatus {
+            task_id: task.task.task_id.clone(),
+            state: pb::TaskState::Failed as i32,
+            error: "disk on fire".into(),
+            retryable: true,
+            ..Default::default()
+        };
+        state.task_status(&failed, "a");
+    }
+    let job = state.job("j1").unwrap();
+    assert_eq!(job.state, pb::JobState::Failed);
+    assert!(job.error.contains("disk on fire"), "{}", job.error);
+}
