@@ -1,0 +1,339 @@
+//! Arrow IPC stream files on local disk: writing a task's partitions on a
+//! blocking thread, and reading a file back as a stream of batches.
+//!
+//! File I/O is synchronous, so it runs on tokio's blocking pool and talks to
+//! the async side through bounded channels: a slow disk slows the task
+//! down instead of stalling the runtime's worker threads, and at most a few
+//! batches are in flight at any time.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::CompressionType;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::{IpcWriteOptions, StreamWriter};
+use ballista_core::error::panic_message;
+use ballista_core::{BallistaError, Result};
+use ballista_proto::v1 as pb;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// Batches queued between the task and its file writer, and between a file
+/// reader and its consumer.
+const CHANNEL_CAPACITY: usize = 2;
+
+/// The IPC write options for a shuffle compression codec.
+pub(crate) fn write_options(compression: pb::ShuffleCompression) -> Result<IpcWriteOptions> {
+    let codec = match compression {
+        pb::ShuffleCompression::Unspecified => Some(CompressionType::LZ4_FRAME),
+        pb::ShuffleCompression::Zstd => Some(CompressionType::ZSTD),
+        pb::ShuffleCompression::None => None,
+    };
+    Ok(IpcWriteOptions::default().try_with_compression(codec)?)
+}
+
+/// One file a task wrote.
+#[derive(Debug, Clone)]
+pub(crate) struct WrittenFile {
+    /// The output partition it holds.
+    pub partition: usize,
+    /// Where it is.
+    pub path: PathBuf,
+    /// What it holds.
+    pub stats: pb::PartitionStats,
+}
+
+enum Message {
+    Batch(usize, RecordBatch),
+    Commit,
+}
+
+/// The async handle of a task's file writer, which runs on the blocking
+/// pool and creates one IPC stream file per output partition, on the first
+/// batch for that partition.
+///
+/// Files are written under a temporary name and renamed into place only on
+/// [`commit`](Self::commit): a task that fails, or is aborted, leaves no
+/// file a reader could mistake for complete output.
+pub(crate) struct FileSink {
+    tx: mpsc::Sender<Message>,
+    writer: Option<JoinHandle<Result<Vec<WrittenFile>>>>,
+}
+
+impl FileSink {
+    /// Starts a writer; `path_of(p)` is the file of partition `p`, and
+    /// partition `always` (if any) gets a file even when no rows arrive.
+    pub fn spawn(
+        schema: SchemaRef,
+        options: IpcWriteOptions,
+        path_of: impl Fn(usize) -> PathBuf + Send + 'static,
+        always: Option<usize>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut files = BTreeMap::new();
+            let result = write_files(rx, &schema, &options, &path_of, always, &mut files);
+            if result.is_err() {
+                for file in files.into_values() {
+                    file.discard();
+                }
+            }
+            result
+        });
+        Self {
+            tx,
+            writer: Some(writer),
+        }
+    }
+
+    /// Queues `batch` for output partition `partition`, waiting while the
+    /// writer is behind.
+    pub async fn write(&mut self, partition: usize, batch: RecordBatch) -> Result<()> {
+        if self
+            .tx
+            .send(Message::Batch(partition, batch))
+            .await
+            .is_err()
+        {
+            // The writer stopped early: its result says why.
+            return Err(self.writer_error().await);
+        }
+        Ok(())
+    }
+
+    /// Finishes every file, renames them into place and returns them in
+    /// partition order.
+    pub async fn commit(mut self) -> Result<Vec<WrittenFile>> {
+        if self.tx.send(Message::Commit).await.is_err() {
+            return Err(self.writer_error().await);
+        }
+        self.join().await
+    }
+
+    /// Stops the writer without committing and waits until it has removed
+    /// its files, so that a failed task leaves nothing behind when it
+    /// reports the failure.
+    pub async fn abort(mut self) {
+        let (tx, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.tx, tx));
+        let _ = self.join().await;
+    }
+
+    async fn writer_error(&mut self) -> BallistaError {
+        match self.join().await {
+            Err(e) => e,
+            Ok(_) => BallistaError::Internal(
+                "the shuffle file writer stopped before it was told to commit".into(),
+            ),
+        }
+    }
+
+    async fn join(&mut self) -> Result<Vec<WrittenFile>> {
+        let Some(writer) = self.writer.take() else {
+            return Err(BallistaError::Internal(
+                "the shuffle file writer was joined twice".into(),
+            ));
+        };
+        match writer.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(BallistaError::Internal(format!(
+                "the shuffle file writer panicked: {}",
+                panic_message(e.into_panic().as_ref())
+            ))),
+            Err(e) => Err(BallistaError::Cancelled(format!(
+                "the shuffle file writer was cancelled: {e}"
+            ))),
+        }
+    }
+}
+
+fn write_files(
+    mut rx: mpsc::Receiver<Message>,
+    schema: &SchemaRef,
+    options: &IpcWriteOptions,
+    path_of: &dyn Fn(usize) -> PathBuf,
+    always: Option<usize>,
+    files: &mut BTreeMap<usize, OpenFile>,
+) -> Result<Vec<WrittenFile>> {
+    if let Some(p) = always {
+        files.insert(p, OpenFile::create(path_of(p), schema, options)?);
+    }
+    while let Some(message) = rx.blocking_recv() {
+        match message {
+            Message::Batch(p, batch) => {
+                let file = match files.entry(p) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(OpenFile::create(path_of(p), schema, options)?)
+                    }
+                };
+                file.write(&batch)?;
+            }
+            Message::Commit => {
+                let mut written = Vec::with_capacity(files.len());
+                while let Some((p, file)) = files.pop_first() {
+                    match file.commit(p) {
+                        Ok(w) => written.push(w),
+                        Err(e) => {
+                            // Committed files of a failed task are not output.
+                            for w in &written {
+                                let _ = std::fs::remove_file(&w.path);
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                return Ok(written);
+            }
+        }
+    }
+    Err(BallistaError::Cancelled(
+        "the task stopped before its output was complete; its files were removed".into(),
+    ))
+}
+
+/// A file being written under a temporary name.
+struct OpenFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: StreamWriter<BufWriter<File>>,
+    rows: u64,
+    batches: u64,
+}
+
+impl OpenFile {
+    fn create(path: PathBuf, schema: &SchemaRef, options: &IpcWriteOptions) -> Result<Self> {
+        let dir = path.parent().ok_or_else(|| {
+            BallistaError::Internal(format!(
+                "shuffle file path `{}` has no parent",
+                path.display()
+            ))
+        })?;
+        std::fs::create_dir_all(dir).map_err(|e| io_error("create directory", dir, e))?;
+        // Unique per attempt, so two attempts of one task never share a file.
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            uuid::Uuid::new_v4()
+        ));
+        let file = File::create(&tmp).map_err(|e| io_error("create", &tmp, e))?;
+        let writer = StreamWriter::try_new_with_options(
+            BufWriter::with_capacity(256 * 1024, file),
+            schema,
+            options.clone(),
+        )?;
+        Ok(Self {
+            path,
+            tmp,
+            writer,
+            rows: 0,
+            batches: 0,
+        })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer.write(batch)?;
+        self.rows += batch.num_rows() as u64;
+        self.batches += 1;
+        Ok(())
+    }
+
+    fn commit(mut self, partition: usize) -> Result<WrittenFile> {
+        let outcome = (|| {
+            self.writer.finish()?;
+            self.writer.flush()?;
+            let bytes = std::fs::metadata(&self.tmp)
+                .map_err(|e| io_error("stat", &self.tmp, e))?
+                .len();
+            std::fs::rename(&self.tmp, &self.path)
+                .map_err(|e| io_error("rename into place", &self.path, e))?;
+            Ok(bytes)
+        })();
+        match outcome {
+            Ok(num_bytes) => Ok(WrittenFile {
+                partition,
+                path: self.path,
+                stats: pb::PartitionStats {
+                    num_rows: self.rows,
+                    num_batches: self.batches,
+                    num_bytes,
+                },
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&self.tmp);
+                Err(e)
+            }
+        }
+    }
+
+    fn discard(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> BallistaError {
+    BallistaError::Execution(format!("cannot {what} `{}`: {e}", path.display()))
+}
+
+/// Opens the IPC stream file at `path` and returns its schema and its
+/// batches, read lazily on a blocking thread with at most a couple of
+/// batches buffered. The reader thread stops when the stream is dropped.
+pub(crate) async fn open_ipc_file(
+    path: PathBuf,
+) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch>>)> {
+    let opened = tokio::task::spawn_blocking(move || -> Result<_> {
+        let file = File::open(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                BallistaError::NotFound(format!("no file at `{}`", path.display()))
+            } else {
+                io_error("open", &path, e)
+            }
+        })?;
+        let reader = StreamReader::try_new_buffered(file, None).map_err(|e| {
+            BallistaError::Execution(format!(
+                "`{}` is not an Arrow IPC stream: {e}",
+                path.display()
+            ))
+        })?;
+        Ok((reader, path))
+    })
+    .await
+    .map_err(|e| BallistaError::Internal(format!("opening a shuffle file failed: {e}")))?;
+    let (reader, path) = opened?;
+    let schema = reader.schema();
+
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::task::spawn_blocking(move || {
+        // A panic in the IPC decoder on a damaged file must end the stream
+        // with an error, not silently: a truncated partition is a wrong
+        // result.
+        let read = std::panic::AssertUnwindSafe(|| {
+            for item in reader {
+                let failed = item.is_err();
+                let item = item.map_err(|e| {
+                    BallistaError::Execution(format!("reading `{}`: {e}", path.display()))
+                });
+                if tx.blocking_send(item).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        if let Err(panic) = std::panic::catch_unwind(read) {
+            let _ = tx.blocking_send(Err(BallistaError::Internal(format!(
+                "reading `{}` panicked: {}",
+                path.display(),
+                panic_message(panic.as_ref())
+            ))));
+        }
+    });
+    Ok((schema, ReceiverStream::new(rx).boxed()))
+}

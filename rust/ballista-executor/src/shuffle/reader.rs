@@ -1,0 +1,358 @@
+//! `ShuffleReaderExec`: the leaf that reads an earlier stage's output, and
+//! the connection cache its remote fetches share.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use ballista_core::{BallistaError, Result};
+use ballista_flight::FlightConn;
+use ballista_flight::client::endpoint_url;
+use ballista_flight::status::from_flight_error;
+use ballista_proto::v1 as pb;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use futures::{Stream, StreamExt, TryStreamExt};
+use tokio::sync::mpsc::Sender;
+
+use super::{DEFAULT_FETCH_CONCURRENCY, open_ipc_file, resolve_in_work_dir};
+
+/// Flight connections to other executors, by URL, shared by every shuffle
+/// read of an executor so that fetches reuse HTTP/2 connections instead of
+/// dialling once per partition.
+#[derive(Debug, Default)]
+pub struct ConnectionCache {
+    connections: Mutex<HashMap<String, FlightConn>>,
+}
+
+impl ConnectionCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A connection to `url`, reused when one is cached.
+    pub async fn get(&self, url: &str) -> Result<FlightConn> {
+        if let Some(conn) = self.lock().get(url) {
+            return Ok(conn.clone());
+        }
+        // Not holding the lock while dialling: two tasks may both dial a
+        // new peer, and the second connection simply replaces the first.
+        let conn = FlightConn::connect(url).await?;
+        self.lock().insert(url.to_string(), conn.clone());
+        Ok(conn)
+    }
+
+    /// Forgets the connection to `url` (after a failure, so that the next
+    /// fetch dials again rather than reusing a broken channel).
+    pub fn evict(&self, url: &str) {
+        self.lock().remove(url);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, FlightConn>> {
+        // A panic while holding this lock cannot leave the map inconsistent.
+        self.connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Reads shuffle partitions written by an earlier stage: output partition
+/// `i` is the concatenation, in no particular order, of the files at
+/// `partitions[i]`.
+///
+/// A location held by this executor (its executor id is ours) is read from
+/// the local file, after checking that its path lies inside the work
+/// directory. Any other location is fetched with Flight `DoGet` from the
+/// executor holding it — even on the same host, since another process's
+/// directory is not ours to read, and a dead executor must show up as a
+/// fetch failure. Up to `fetch_concurrency` locations are read at once into
+/// one bounded channel, so memory does not grow with the number of
+/// locations.
+///
+/// A location that cannot be read fails the stream with
+/// [`BallistaError::FetchFailed`] naming the executor that holds it
+/// (wrapped in a DataFusion error; [`BallistaError::find_in`] finds it), so
+/// the scheduler can recompute that executor's map outputs.
+#[derive(Debug, Clone)]
+pub struct ShuffleReaderExec {
+    schema: SchemaRef,
+    partitions: Vec<Vec<pb::PartitionLocation>>,
+    stage_id: u32,
+    executor_id: String,
+    work_dir: PathBuf,
+    connections: Arc<ConnectionCache>,
+    fetch_concurrency: usize,
+    properties: Arc<PlanProperties>,
+}
+
+impl ShuffleReaderExec {
+    /// A reader of stage `stage_id`'s output with schema `schema`, running
+    /// on executor `executor_id` whose files are under `work_dir`.
+    ///
+    /// Fails with `InvalidArgument` when a location has no executor.
+    pub fn try_new(
+        schema: SchemaRef,
+        partitions: Vec<Vec<pb::PartitionLocation>>,
+        stage_id: u32,
+        executor_id: impl Into<String>,
+        work_dir: PathBuf,
+        connections: Arc<ConnectionCache>,
+    ) -> Result<Self> {
+        for (i, locations) in partitions.iter().enumerate() {
+            for (j, location) in locations.iter().enumerate() {
+                if location.executor.is_none() {
+                    return Err(BallistaError::missing(&format!(
+                        "ShuffleReadExec.partitions[{i}].locations[{j}].executor"
+                    )));
+                }
+            }
+        }
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(partitions.len()),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(Self {
+            schema,
+            partitions,
+            stage_id,
+            executor_id: executor_id.into(),
+            work_dir,
+            connections,
+            fetch_concurrency: DEFAULT_FETCH_CONCURRENCY,
+            properties,
+        })
+    }
+
+    /// Reads up to `n` (at least 1) locations at the same time.
+    pub fn with_fetch_concurrency(mut self, n: usize) -> Self {
+        self.fetch_concurrency = n.max(1);
+        self
+    }
+
+    /// The locations of each output partition.
+    pub fn partitions(&self) -> &[Vec<pb::PartitionLocation>] {
+        &self.partitions
+    }
+
+    /// The stage whose output this reads.
+    pub fn stage_id(&self) -> u32 {
+        self.stage_id
+    }
+
+    /// The executor this reader runs on (its files are read locally).
+    pub fn executor_id(&self) -> &str {
+        &self.executor_id
+    }
+
+    /// The local work directory.
+    pub fn work_dir(&self) -> &Path {
+        &self.work_dir
+    }
+
+    /// Locations read at the same time.
+    pub fn fetch_concurrency(&self) -> usize {
+        self.fetch_concurrency
+    }
+}
+
+/// What one location read needs, cloned into the reading task.
+#[derive(Clone)]
+struct Fetcher {
+    schema: SchemaRef,
+    executor_id: String,
+    work_dir: PathBuf,
+    connections: Arc<ConnectionCache>,
+}
+
+impl Fetcher {
+    /// Streams the batches of `location` into `tx`. Returns `Ok(false)` if
+    /// the consumer went away.
+    async fn read(
+        &self,
+        location: pb::PartitionLocation,
+        tx: &Sender<Result<RecordBatch, DataFusionError>>,
+    ) -> Result<bool> {
+        let holder = location.executor.clone().unwrap_or_default();
+        let what = describe(&location);
+        let fetch_failed = |message: String| BallistaError::FetchFailed {
+            executor_id: holder.id.clone(),
+            message,
+        };
+        if holder.id == self.executor_id {
+            // Our own file: a missing or unreadable one is lost map output,
+            // reported like any fetch failure so the scheduler recomputes it.
+            let path =
+                resolve_in_work_dir(&self.work_dir, &location.path, &what).map_err(
+                    |e| match e {
+                        e @ BallistaError::InvalidArgument(_) => e,
+                        e => fetch_failed(e.to_string()),
+                    },
+                )?;
+            let (_, batches) = open_ipc_file(path)
+                .await
+                .map_err(|e| fetch_failed(format!("{what}: {e}")))?;
+            let batches = batches.map_err(|e| fetch_failed(format!("{what}: {e}")));
+            self.forward(batches, &what, tx).await
+        } else {
+            let url = endpoint_url(&holder);
+            let ticket = pb::FetchPartition {
+                job_id: location.job_id.clone(),
+                stage_id: location.stage_id,
+                map_partition: location.map_partition,
+                output_partition: location.output_partition,
+                path: location.path.clone(),
+            };
+            let fail = |e: BallistaError| {
+                self.connections.evict(&url);
+                fetch_failed(format!("{what} from {url}: {e}"))
+            };
+            let mut conn = self.connections.get(&url).await.map_err(fail)?;
+            let stream = conn.fetch(&ticket).await.map_err(fail)?;
+            let batches = stream.map_err(|e| fail(from_flight_error(e, &url)));
+            self.forward(batches, &what, tx).await
+        }
+    }
+
+    async fn forward(
+        &self,
+        batches: impl Stream<Item = Result<RecordBatch>>,
+        what: &str,
+        tx: &Sender<Result<RecordBatch, DataFusionError>>,
+    ) -> Result<bool> {
+        futures::pin_mut!(batches);
+        while let Some(batch) = batches.next().await {
+            let batch = batch?;
+            let batch = if batch.schema() == self.schema {
+                batch
+            } else {
+                // Same columns with other metadata are fine; other types are
+                // a broken plan.
+                RecordBatch::try_new(Arc::clone(&self.schema), batch.columns().to_vec()).map_err(
+                    |e| {
+                        BallistaError::Execution(format!(
+                            "{what} does not have the schema the plan expects: {e}"
+                        ))
+                    },
+                )?
+            };
+            if tx.send(Ok(batch)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Names a location in messages.
+fn describe(l: &pb::PartitionLocation) -> String {
+    format!(
+        "shuffle partition (job {}, stage {}, map {}, partition {})",
+        l.job_id, l.stage_id, l.map_partition, l.output_partition
+    )
+}
+
+impl DisplayAs for ShuffleReaderExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let locations: usize = self.partitions.iter().map(Vec::len).sum();
+        match t {
+            DisplayFormatType::Default | DisplayFormatType::Verbose => write!(
+                f,
+                "ShuffleReaderExec: stage={}, partitions={}, locations={locations}",
+                self.stage_id,
+                self.partitions.len()
+            ),
+            DisplayFormatType::TreeRender => {
+                writeln!(f, "stage={}", self.stage_id)?;
+                write!(f, "partitions={}", self.partitions.len())
+            }
+        }
+    }
+}
+
+impl ExecutionPlan for ShuffleReaderExec {
+    fn name(&self) -> &str {
+        "ShuffleReaderExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::common::Result<TreeNodeRecursion>,
+    ) -> datafusion::common::Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(DataFusionError::Internal(format!(
+                "ShuffleReaderExec is a leaf and takes no children, got {}",
+                children.len()
+            )))
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> datafusion::common::Result<SendableRecordBatchStream> {
+        let locations = self.partitions.get(partition).cloned().ok_or_else(|| {
+            DataFusionError::from(BallistaError::InvalidArgument(format!(
+                "ShuffleReaderExec of stage {}: partition {partition} does not exist, there \
+                 are {}",
+                self.stage_id,
+                self.partitions.len()
+            )))
+        })?;
+        let fetcher = Fetcher {
+            schema: Arc::clone(&self.schema),
+            executor_id: self.executor_id.clone(),
+            work_dir: self.work_dir.clone(),
+            connections: Arc::clone(&self.connections),
+        };
+        let concurrency = self.fetch_concurrency;
+        let mut builder =
+            RecordBatchReceiverStreamBuilder::new(Arc::clone(&self.schema), concurrency * 2);
+        let tx = builder.tx();
+        // One driver task reads the locations, `concurrency` at a time; it
+        // is aborted when the stream is dropped.
+        builder.spawn(async move {
+            futures::stream::iter(locations.into_iter().map(Ok))
+                .try_for_each_concurrent(concurrency, |location| {
+                    let (fetcher, tx) = (fetcher.clone(), tx.clone());
+                    async move {
+                        fetcher.read(location, &tx).await?;
+                        Ok::<_, BallistaError>(())
+                    }
+                })
+                .await
+                .map_err(DataFusionError::from)
+        });
+        Ok(builder.build())
+    }
+}

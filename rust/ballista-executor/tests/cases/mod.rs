@@ -1,0 +1,4 @@
+//! Test cases, one module per concern.
+
+mod codec;
+mod shuffle_writer;
