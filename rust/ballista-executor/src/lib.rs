@@ -29,7 +29,13 @@
 //! [`ExecutorConfig`]: config::ExecutorConfig
 
 pub mod codec;
+pub mod config;
+pub mod executor;
+mod flight_service;
 pub mod shuffle;
+mod task;
 
 pub use ballista_core::{BallistaError, Result};
 pub use codec::ExecutorCodec;
+pub use config::ExecutorConfig;
+pub use executor::{Executor, ExecutorHandle};

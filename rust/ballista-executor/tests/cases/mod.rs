@@ -1,4 +1,7 @@
 //! Test cases, one module per concern.
 
 mod codec;
+mod executor;
+mod flight_service;
+mod shuffle_reader;
 mod shuffle_writer;
