@@ -5,7 +5,7 @@
 //! spawns one loop that registers with the scheduler (retrying with backoff
 //! while it is unreachable) and then heartbeats: every interval, and at once
 //! whenever a task finishes, carrying the statuses of finished tasks. A
-//! status stays queued until a heartbeat carrying it is accepted, so none is
+//! status stays queued until a heartbeat carrying it is answered, so none is
 //! lost while the scheduler is away.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -264,7 +264,7 @@ pub(crate) struct ExecutorState {
     slots: Arc<Semaphore>,
     /// Running tasks, to abort them.
     tasks: Mutex<HashMap<TaskKey, AbortHandle>>,
-    /// Finished tasks' statuses not yet accepted by the scheduler.
+    /// Finished tasks' statuses not yet delivered to the scheduler.
     statuses: Mutex<VecDeque<pb::TaskStatus>>,
     /// Wakes the scheduler loop when a status is queued.
     status_ready: Notify,
@@ -285,6 +285,7 @@ impl ExecutorState {
         work_dir: PathBuf,
     ) -> Result<Self> {
         let spill = work_dir.join(SPILL_DIR);
+        std::fs::create_dir_all(&spill).map_err(|e| io_error("create directory", &spill, e))?;
         let mut runtime = RuntimeEnvBuilder::new().with_disk_manager_builder(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill])),
         );
@@ -386,33 +387,42 @@ impl ExecutorState {
         tasks.insert(key.clone(), running.abort_handle());
         drop(tasks);
 
-        // The supervisor turns a panic or an abort into a status, so the
-        // executor survives both and the scheduler always hears back.
         let state = Arc::clone(self);
         tokio::spawn(async move {
-            let status = match running.await {
-                Ok(status) => status,
-                Err(e) if e.is_panic() => task::failed_status(
-                    &state,
-                    &task_id,
-                    format!(
-                        "task panicked (a bug): {}",
-                        ballista_core::error::panic_message(e.into_panic().as_ref())
-                    ),
-                ),
-                Err(_) => pb::TaskStatus {
-                    task_id: Some(task_id.clone()),
-                    state: pb::TaskState::Cancelled as i32,
-                    error: "the task was aborted: its job's data was removed".into(),
-                    executor_id: state.endpoint.id.clone(),
-                    ..Default::default()
-                },
-            };
+            let status = state.outcome(&task_id, running).await;
             lock(&state.tasks).remove(&key);
             drop(permit);
             state.push_status(status);
         });
         Ok(())
+    }
+
+    /// The status of a task once its tokio task ends: a panic or an abort
+    /// becomes a status too, so the executor survives both and the
+    /// scheduler always hears back.
+    async fn outcome(
+        &self,
+        task_id: &pb::TaskId,
+        running: JoinHandle<pb::TaskStatus>,
+    ) -> pb::TaskStatus {
+        match running.await {
+            Ok(status) => status,
+            Err(e) if e.is_panic() => task::failed_status(
+                self,
+                task_id,
+                format!(
+                    "task panicked (a bug in Ballista or DataFusion): {}",
+                    ballista_core::error::panic_message(e.into_panic().as_ref())
+                ),
+            ),
+            Err(_) => pb::TaskStatus {
+                task_id: Some(task_id.clone()),
+                state: pb::TaskState::Cancelled as i32,
+                error: "the task was aborted: its job's data was removed".into(),
+                executor_id: self.endpoint.id.clone(),
+                ..Default::default()
+            },
+        }
     }
 
     /// Queues a finished task's status and wakes the scheduler loop.
@@ -631,7 +641,7 @@ async fn register(
 
 /// Sends one heartbeat with the queued statuses; returns whether the
 /// scheduler asks for registration. The statuses go back in the queue
-/// unless the scheduler accepted them.
+/// when the call fails.
 async fn heartbeat(
     state: &ExecutorState,
     url: &str,
@@ -648,12 +658,10 @@ async fn heartbeat(
     })
     .await;
     match reply {
-        Ok(r) if !r.reregister => Ok(false),
-        Ok(_) => {
-            // An executor it does not know: the statuses were not taken.
-            state.restore_statuses(beat.task_statuses);
-            Ok(true)
-        }
+        // An answered heartbeat delivered its statuses, even when the
+        // scheduler no longer knows this executor (it decides what a
+        // status from an unknown executor is worth).
+        Ok(r) => Ok(r.reregister),
         Err(e) => {
             state.restore_statuses(beat.task_statuses);
             Err(e)
@@ -686,4 +694,40 @@ where
                 "the scheduler at {url} did not answer within {SCHEDULER_CALL_TIMEOUT:?}"
             ))
         })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_or_aborted_task_still_gets_a_status() {
+        let dir = std::env::temp_dir().join(format!("ballista-outcome-{}", uuid::Uuid::new_v4()));
+        let endpoint = pb::ExecutorEndpoint {
+            id: "e".into(),
+            ..Default::default()
+        };
+        let state = ExecutorState::new(&ExecutorConfig::default(), endpoint, dir.clone()).unwrap();
+        let task_id = pb::TaskId {
+            job_id: "j".into(),
+            ..Default::default()
+        };
+
+        let panicking = tokio::spawn(async { panic!("boom in an operator") });
+        let status = state.outcome(&task_id, panicking).await;
+        assert_eq!(status.state, pb::TaskState::Failed as i32);
+        assert!(
+            status.error.contains("boom in an operator"),
+            "{}",
+            status.error
+        );
+        assert!(!status.retryable);
+
+        let endless = tokio::spawn(futures::future::pending::<pb::TaskStatus>());
+        endless.abort();
+        let status = state.outcome(&task_id, endless).await;
+        assert_eq!(status.state, pb::TaskState::Cancelled as i32);
+        assert_eq!(status.executor_id, "e");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

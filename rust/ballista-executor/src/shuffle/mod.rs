@@ -38,7 +38,7 @@ mod writer;
 
 pub use reader::{ConnectionCache, ShuffleReaderExec};
 pub use result_sink::ResultSinkExec;
-pub use writer::{ShuffleWriterExec, summary_schema};
+pub use writer::{MAX_OUTPUT_PARTITIONS, ShuffleWriterExec, summary_schema};
 
 pub(crate) use ipc::open_ipc_file;
 

@@ -354,14 +354,9 @@ impl FlightService for Service {
                 }
                 let h: pb::Heartbeat = decode(&action.body, "Heartbeat")
                     .map_err(|e| Status::invalid_argument(e.to_string()))?;
-                if self.0.reregister_next.swap(false, Ordering::SeqCst) {
-                    // An unknown executor: its statuses are not taken.
-                    return Ok(reply(
-                        pb::HeartbeatResult { reregister: true }.encode_to_vec(),
-                    ));
-                }
                 self.0.heartbeats.lock().unwrap().push(h);
-                pb::HeartbeatResult { reregister: false }.encode_to_vec()
+                let reregister = self.0.reregister_next.swap(false, Ordering::SeqCst);
+                pb::HeartbeatResult { reregister }.encode_to_vec()
             }
             other => {
                 return Err(Status::unimplemented(format!(
