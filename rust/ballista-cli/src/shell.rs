@@ -517,6 +517,44 @@ mod tests {
         assert!(text.contains("| x |"), "{text}");
     }
 
+    #[tokio::test]
+    async fn the_nyc_taxi_demo_query_runs_on_generated_trips() {
+        let dir = std::env::temp_dir().join(format!("ballista-cli-demo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        ballista_datagen::nyctaxi::generate(&dir, 20_000, 2, 1).unwrap();
+        let ctx = SessionContext::new();
+        let mut out = Vec::new();
+        let register = format!(
+            "CREATE EXTERNAL TABLE trips STORED AS PARQUET LOCATION '{}/';",
+            dir.display()
+        );
+        let query = include_str!("../../../examples/nyctaxi/fare_stats.sql");
+        run_script(
+            &ctx,
+            &format!("{register}\n{query}"),
+            OutputFormat::Csv,
+            &mut out,
+        )
+        .await
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "passenger_count,pickup_month,trips,avg_fare,min_fare,max_fare,avg_distance,total_amount"
+        );
+        // Passenger counts 0 to 6 and unknown (null), each in all 12 months.
+        assert_eq!(lines.len(), 1 + 8 * 12, "{text}");
+        assert!(lines[1].starts_with("0,1,"), "{text}");
+        assert!(lines[96].starts_with(",12,"), "{text}");
+        let trips: u64 = lines[1..]
+            .iter()
+            .map(|l| l.split(',').nth(2).unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(trips, 20_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// A runner whose query takes longer than the progress delay and reports
     /// progress as it goes: the shell still returns its result.
     struct SlowRunner(SessionContext);
