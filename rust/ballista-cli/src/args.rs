@@ -1,0 +1,414 @@
+//! Command line arguments (clap derive) and their validation.
+//!
+//! Values are checked while parsing (ports, sizes, URLs, scale factors), so a
+//! bad flag fails before anything starts, with clap's usage message.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::format::OutputFormat;
+use crate::shell::ShellInput;
+
+/// `ballista`: run a Ballista cluster and SQL on it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ballista",
+    version,
+    about = "Ballista: distributed SQL on Apache Arrow",
+    long_about = "Ballista: distributed SQL on Apache Arrow.\n\n\
+                  Without a subcommand, starts an embedded cluster and a SQL shell \
+                  (the `standalone` subcommand).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The subcommand; `standalone` when none is given.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Flags of `standalone`, accepted without the subcommand name.
+    #[command(flatten)]
+    pub standalone: StandaloneArgs,
+}
+
+impl Cli {
+    /// The command to run: the subcommand, or `standalone` with the
+    /// top-level flags.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Standalone(self.standalone))
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a scheduler and executors in this process, then run SQL on them (the default)
+    Standalone(StandaloneArgs),
+    /// Run a scheduler
+    Scheduler(SchedulerArgs),
+    /// Run an executor that registers with a scheduler
+    Executor(ExecutorArgs),
+    /// Run SQL on a running cluster
+    Sql(SqlArgs),
+    /// Generate data sets as Parquet
+    #[command(subcommand)]
+    Gen(GenCommand),
+}
+
+/// Where SQL comes from and how results are printed.
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// Run these SQL statements (separated by `;`) and exit
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        conflicts_with = "file"
+    )]
+    pub command: Option<String>,
+    /// Run the SQL statements of this file and exit
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// How results are printed
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+impl QueryArgs {
+    /// The shell's input: `-c`, `-f`, or the interactive prompt.
+    pub fn input(&self) -> ShellInput {
+        match (&self.command, &self.file) {
+            (Some(sql), _) => ShellInput::Command(sql.clone()),
+            (None, Some(path)) => ShellInput::File(path.clone()),
+            (None, None) => ShellInput::Interactive,
+        }
+    }
+}
+
+/// `ballista standalone`.
+#[derive(Debug, Clone, Args)]
+pub struct StandaloneArgs {
+    /// Number of executors to start
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub executors: u32,
+    /// Task slots per executor [default: number of CPU cores]
+    #[arg(long, value_name = "N")]
+    pub slots: Option<NonZeroUsize>,
+    /// SQL input and output format
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+/// `ballista scheduler`.
+#[derive(Debug, Clone, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on
+    #[arg(long, value_name = "IP", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free port (printed as `listening on IP:PORT`)
+    #[arg(long, default_value_t = 50050)]
+    pub port: u16,
+}
+
+impl SchedulerArgs {
+    /// The address to listen on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+}
+
+/// Default scheduler URL of `executor` and `sql`: the default `scheduler`.
+pub const DEFAULT_SCHEDULER_URL: &str = "grpc://127.0.0.1:50050";
+
+/// `ballista executor`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecutorArgs {
+    /// Scheduler to register with
+    #[arg(long, value_name = "URL", default_value = DEFAULT_SCHEDULER_URL, value_parser = parse_scheduler_url)]
+    pub scheduler: String,
+    /// Address to listen on
+    #[arg(long, value_name = "IP", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free port (printed as `listening on IP:PORT`)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Task slots [default: number of CPU cores]
+    #[arg(long, value_name = "N")]
+    pub slots: Option<NonZeroUsize>,
+    /// Directory for shuffle files [default: a new directory under the system temp dir]
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Memory for query execution, e.g. `512MiB`, `1GiB`, `2GB` [default: unlimited]
+    #[arg(long, value_name = "SIZE", value_parser = parse_byte_size)]
+    pub memory_limit: Option<u64>,
+}
+
+impl ExecutorArgs {
+    /// The address to listen on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// Task slots: `--slots`, or the number of CPU cores.
+    pub fn slots(&self) -> NonZeroUsize {
+        self.slots.unwrap_or_else(default_slots)
+    }
+}
+
+/// The number of CPU cores (1 if unknown): the default task slots.
+pub fn default_slots() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
+/// `ballista sql`.
+#[derive(Debug, Clone, Args)]
+pub struct SqlArgs {
+    /// Scheduler to send queries to
+    #[arg(long, value_name = "URL", default_value = DEFAULT_SCHEDULER_URL, value_parser = parse_scheduler_url)]
+    pub scheduler: String,
+    /// SQL input and output format
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+/// `ballista gen`: the data generators.
+#[derive(Debug, Clone, Subcommand)]
+pub enum GenCommand {
+    /// TPC-H tables: <OUT>/<table>/part-<i>.parquet
+    Tpch(TpchArgs),
+    /// Synthetic NYC yellow-taxi trips (TLC schema): <OUT>/part-<i>.parquet
+    Nyctaxi(NyctaxiArgs),
+}
+
+/// `ballista gen tpch`.
+#[derive(Debug, Clone, Args)]
+pub struct TpchArgs {
+    /// Scale factor (1 is about 1 GB of CSV; 0.01 is tiny)
+    #[arg(long, value_name = "N", value_parser = parse_scale_factor)]
+    pub sf: f64,
+    /// Output directory (created; left alone if it already holds this data set)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Files per large table
+    #[arg(long, value_name = "P", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parts: u32,
+}
+
+/// `ballista gen nyctaxi`.
+#[derive(Debug, Clone, Args)]
+pub struct NyctaxiArgs {
+    /// Number of trips
+    #[arg(long, value_name = "N")]
+    pub rows: u64,
+    /// Output directory (created; left alone if it already holds this data set)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Number of Parquet files
+    #[arg(long, value_name = "F", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub files: u32,
+    /// Random seed: the same seed gives the same trips
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Parses a positive, finite TPC-H scale factor.
+pub fn parse_scale_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(sf) if sf.is_finite() && sf > 0.0 => Ok(sf),
+        _ => Err(format!(
+            "`{text}` is not a positive number (e.g. 0.01, 1, 10)"
+        )),
+    }
+}
+
+/// Parses a scheduler URL `scheme://host:port`, scheme one of grpc, grpcs,
+/// http, https.
+pub fn parse_scheduler_url(text: &str) -> Result<String, String> {
+    let invalid = || {
+        format!(
+            "`{text}` is not a scheduler URL: expected scheme://host:port with scheme grpc, \
+             grpcs, http or https (e.g. {DEFAULT_SCHEDULER_URL})"
+        )
+    };
+    let (scheme, rest) = text.split_once("://").ok_or_else(invalid)?;
+    if !matches!(scheme, "grpc" | "grpcs" | "http" | "https") {
+        return Err(invalid());
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = authority.rsplit_once(':').ok_or_else(invalid)?;
+    if host.is_empty() || host.contains('/') || port.parse::<u16>().is_err() {
+        return Err(invalid());
+    }
+    Ok(text.to_string())
+}
+
+/// Parses a byte size: a number with an optional unit, binary (`KiB`,
+/// `MiB`, `GiB`, `TiB`) or decimal (`KB`, `MB`, `GB`, `TB`, `B`); case of the
+/// unit does not matter. Zero is rejected.
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 512MiB, 1GiB, 2GB)"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit: use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB \
+                 (e.g. 1GiB)"
+            ));
+        }
+    };
+    let bytes = value * multiplier as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{text}` is not a usable memory size"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("ballista").chain(args.iter().copied()))
+            .map(Cli::into_command)
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_standalone() {
+        let Command::Standalone(args) = parse(&[]).unwrap() else {
+            panic!("expected standalone")
+        };
+        assert_eq!(args.executors, 2);
+        assert_eq!(args.query.input(), ShellInput::Interactive);
+        assert_eq!(args.query.format, OutputFormat::Table);
+
+        let Command::Standalone(args) =
+            parse(&["-c", "select 1", "--executors", "3", "--format", "csv"]).unwrap()
+        else {
+            panic!("expected standalone")
+        };
+        assert_eq!(args.executors, 3);
+        assert_eq!(args.query.input(), ShellInput::Command("select 1".into()));
+        assert_eq!(args.query.format, OutputFormat::Csv);
+    }
+
+    #[test]
+    fn subcommands_parse_their_flags() {
+        let Command::Scheduler(args) = parse(&["scheduler", "--port", "0"]).unwrap() else {
+            panic!("expected scheduler")
+        };
+        assert_eq!(args.addr().to_string(), "127.0.0.1:0");
+
+        let Command::Executor(args) = parse(&[
+            "executor",
+            "--scheduler",
+            "grpc://localhost:50050",
+            "--slots",
+            "4",
+            "--memory-limit",
+            "1GiB",
+            "--work-dir",
+            "/tmp/x",
+        ])
+        .unwrap() else {
+            panic!("expected executor")
+        };
+        assert_eq!(args.slots().get(), 4);
+        assert_eq!(args.memory_limit, Some(1 << 30));
+        assert_eq!(args.work_dir, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(args.addr().to_string(), "127.0.0.1:0");
+
+        let Command::Sql(args) = parse(&["sql", "-f", "q.sql"]).unwrap() else {
+            panic!("expected sql")
+        };
+        assert_eq!(args.scheduler, DEFAULT_SCHEDULER_URL);
+        assert_eq!(args.query.input(), ShellInput::File("q.sql".into()));
+
+        let Command::Gen(GenCommand::Nyctaxi(args)) =
+            parse(&["gen", "nyctaxi", "--rows", "10", "--out", "d"]).unwrap()
+        else {
+            panic!("expected gen nyctaxi")
+        };
+        assert_eq!((args.rows, args.files, args.seed), (10, 1, 42));
+        let Command::Gen(GenCommand::Tpch(args)) =
+            parse(&["gen", "tpch", "--sf", "0.01", "--out", "d", "--parts", "2"]).unwrap()
+        else {
+            panic!("expected gen tpch")
+        };
+        assert_eq!((args.sf, args.parts), (0.01, 2));
+    }
+
+    #[test]
+    fn bad_flags_are_rejected_with_the_reason() {
+        let cases: [(&[&str], &str); 8] = [
+            (&["--executors", "0"], "0 is not in 1.."),
+            (&["-c", "select 1", "-f", "x.sql"], "cannot be used with"),
+            (&["--format", "xml"], "possible values: table, csv, json"),
+            (&["scheduler", "--port", "70000"], "70000"),
+            (
+                &["executor", "--scheduler", "localhost:50050"],
+                "not a scheduler URL",
+            ),
+            (&["executor", "--memory-limit", "1 parsec"], "unknown unit"),
+            (
+                &["gen", "tpch", "--sf", "0", "--out", "d"],
+                "not a positive number",
+            ),
+            (&["gen", "nyctaxi", "--out", "d"], "--rows"),
+        ];
+        for (args, expected) in cases {
+            let err = parse(args).unwrap_err().to_string();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_byte_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_byte_size("512mib"), Ok(512 << 20));
+        assert_eq!(parse_byte_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_byte_size("1.5 KiB"), Ok(1536));
+        assert_eq!(parse_byte_size("4096"), Ok(4096));
+        assert!(parse_byte_size("0").is_err());
+        assert!(parse_byte_size("GiB").is_err());
+        assert!(parse_byte_size("1..2GiB").is_err());
+    }
+
+    #[test]
+    fn scheduler_urls() {
+        assert!(parse_scheduler_url("grpc://127.0.0.1:50050").is_ok());
+        assert!(parse_scheduler_url("http://scheduler.svc:50050/").is_ok());
+        assert!(parse_scheduler_url("grpc://[::1]:50050").is_ok());
+        for bad in [
+            "127.0.0.1:50050",
+            "ftp://h:1",
+            "grpc://h",
+            "grpc://:1",
+            "grpc://h:x",
+        ] {
+            assert!(parse_scheduler_url(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Runs the built `ballista` binary as a user would.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn ballista(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ballista"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run ballista")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh directory path under the system temp dir, unique to this test.
+fn temp_path(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("ballista-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    path
+}
+
+fn parquet_rows(path: &Path) -> (usize, usize) {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let columns = builder.schema().fields().len();
+    let rows = builder
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap().num_rows())
+        .sum();
+    (rows, columns)
+}
+
+#[test]
+fn gen_nyctaxi_writes_readable_parquet() {
+    let out = temp_path("nyctaxi");
+    let output = ballista(&[
+        "gen",
+        "nyctaxi",
+        "--rows",
+        "10000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // stdout is for results only; the summary is a log line on stderr.
+    assert_eq!(text(&output.stdout), "");
+    assert!(text(&output.stderr).contains("generated 10000 NYC taxi trips"));
+    assert_eq!(parquet_rows(&out.join("part-0.parquet")), (10000, 19));
+    assert!(out.join("_SUCCESS").exists());
+
+    // Asking again for the same data does nothing; for other data, fails.
+    let again = ballista(&[
+        "gen",
+        "nyctaxi",
+        "--rows",
+        "10000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(again.status.success());
+    assert!(text(&again.stderr).contains("nothing to do"));
+    let other = ballista(&[
+        "gen",
+        "nyctaxi",
+        "--rows",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(other.status.code(), Some(1));
+    let stderr = text(&other.stderr);
+    assert!(
+        stderr.contains("already holds a different data set"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn gen_tpch_writes_eight_tables() {
+    let out = temp_path("tpch");
+    let output = ballista(&[
+        "gen",
+        "tpch",
+        "--sf",
+        "0.01",
+        "--out",
+        out.to_str().unwrap(),
+        "--parts",
+        "2",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut tables: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    tables.sort();
+    assert_eq!(
+        tables,
+        [
+            "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"
+        ]
+    );
+    assert_eq!(parquet_rows(&out.join("nation/part-1.parquet")).0, 25);
+    // SF 0.01 has 1,500 customers, in two files.
+    let customers = parquet_rows(&out.join("customer/part-1.parquet")).0
+        + parquet_rows(&out.join("customer/part-2.parquet")).0;
+    assert_eq!(customers, 1500);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let output = ballista(&["--help"]);
+    assert!(output.status.success());
+    let help = text(&output.stdout);
+    for command in ["standalone", "scheduler", "executor", "sql", "gen"] {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command} missing from:\n{help}"
+        );
+    }
+    let gen_help = text(&ballista(&["gen", "--help"]).stdout);
+    assert!(
+        gen_help.contains("tpch") && gen_help.contains("nyctaxi"),
+        "{gen_help}"
+    );
+}
+
+#[test]
+fn bad_flags_fail_with_a_clear_message() {
+    let output = ballista(&["--no-such-flag"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--no-such-flag'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Usage:"), "{stderr}");
+
+    let output = ballista(&["gen", "nyctaxi", "--rows", "ten", "--out", "x"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("invalid value 'ten' for '--rows <N>'"),
+        "{stderr}"
+    );
+
+    let output = ballista(&["executor", "--memory-limit", "lots"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("`lots` is not a size"), "{stderr}");
+}
