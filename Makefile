@@ -18,8 +18,23 @@ FUZZ_SECONDS ?= 60
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The main job: NYC taxi fare statistics on an embedded cluster of 2 executors.
+NYCTAXI_ROWS ?= 3000000
+NYCTAXI_DIR := $(CARGO_TARGET_DIR)/nyctaxi-data/rows-$(NYCTAXI_ROWS)
+BALLISTA := $(CARGO_TARGET_DIR)/debug/ballista
+
 .PHONY: run
-run: ## Build and run the main job: the TPC-H spec round-trip report (SF 0.01)
+run: ## Build and run the main job: NYC taxi fare statistics on an embedded cluster
+	cargo build -p ballista-cli
+	$(BALLISTA) gen nyctaxi --rows $(NYCTAXI_ROWS) --files 4 --out $(NYCTAXI_DIR)
+	@mkdir -p $(CARGO_TARGET_DIR)/nyctaxi-data
+	@{ echo "CREATE EXTERNAL TABLE trips STORED AS PARQUET LOCATION '$(NYCTAXI_DIR)/';"; \
+	   cat examples/nyctaxi/fare_stats.sql; \
+	   echo "EXPLAIN"; cat examples/nyctaxi/fare_stats.sql; } > $(CARGO_TARGET_DIR)/nyctaxi-data/demo.sql
+	$(BALLISTA) standalone --executors 2 -f $(CARGO_TARGET_DIR)/nyctaxi-data/demo.sql
+
+.PHONY: tpch-spec-report
+tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
@@ -36,6 +51,10 @@ conformance: ## Conformance: every language's testee against the golden plans
 	@# dependency is rebuilt with a different feature set for the testee.
 	cargo build --workspace --all-targets
 	python3 integration/conformance/run.py
+
+.PHONY: e2e
+e2e: ## End-to-end TPC-H SF 0.1 on real clusters (processes and embedded)
+	cargo test -p ballista-cli --test tpch -- --ignored --nocapture
 
 .PHONY: fuzz
 fuzz: ## Fuzz the plan decoders for FUZZ_SECONDS (proptest, no panics allowed)

@@ -1,50 +1,160 @@
 //! What each subcommand does.
 //!
-//! `standalone`, `scheduler`, `executor` and `sql` need the runtime crates
-//! (scheduler, executor, client), which this crate does not depend on yet:
-//! until they are wired in, those functions return [`CliError::NotWired`].
-//! Each is one small function with the signature the wiring needs, e.g.
-//! `run_standalone` starts the cluster, builds a [`crate::SqlRunner`] on it
-//! and calls [`crate::shell::run`] with `args.query.input()`.
+//! `standalone`, `scheduler`, `executor` and `sql` start or connect to a
+//! cluster through the runtime crates; the shell runs SQL on it through
+//! [`SqlRunner`].
 
 use std::time::Instant;
 
 use ballista_datagen::{Outcome, nyctaxi, tpch};
 
+use std::io::Write;
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use ballista_client::BallistaContext;
+use ballista_client::standalone::{EmbeddedCluster, StandaloneConfig};
+use ballista_executor::{Executor, ExecutorConfig};
+use ballista_scheduler::SchedulerConfig;
+
 use crate::args::{ExecutorArgs, GenCommand, SchedulerArgs, SqlArgs, StandaloneArgs};
-use crate::{CliError, Result};
+use crate::{CliError, Result, SqlRunner, shell};
 
 /// `ballista standalone`: an embedded scheduler and `args.executors`
 /// executors on loopback, then the SQL shell on them.
 pub async fn run_standalone(args: StandaloneArgs) -> Result<()> {
-    tracing::debug!(?args, "standalone");
-    Err(CliError::NotWired {
-        command: "standalone",
+    let slots = args.slots.map_or_else(
+        || StandaloneConfig::default().slots_per_executor,
+        NonZeroUsize::get,
+    );
+    let cluster = EmbeddedCluster::start(StandaloneConfig {
+        executors: args.executors.max(1) as usize,
+        slots_per_executor: slots,
+        memory_limit: None,
     })
+    .await
+    .map_err(CliError::query)?;
+    tracing::info!(
+        "embedded cluster: scheduler at {}, {} executors × {slots} slots",
+        cluster.scheduler_url(),
+        args.executors.max(1)
+    );
+    let ctx = BallistaContext::for_cluster(Arc::new(cluster))
+        .await
+        .map_err(CliError::query)?;
+    shell::run(
+        &ClusterRunner { ctx },
+        args.query.input(),
+        args.query.format,
+    )
+    .await
 }
 
 /// `ballista scheduler`: serves until SIGINT/SIGTERM, after printing
 /// `listening on IP:PORT` on stdout.
 pub async fn run_scheduler(args: SchedulerArgs) -> Result<()> {
-    tracing::debug!(?args, "scheduler");
-    Err(CliError::NotWired {
-        command: "scheduler",
+    let handle = ballista_scheduler::start(SchedulerConfig {
+        bind_host: args.bind.to_string(),
+        port: args.port,
+        ..SchedulerConfig::default()
     })
+    .await
+    .map_err(CliError::query)?;
+    announce(handle.addr());
+    shutdown_signal().await;
+    tracing::info!("scheduler shutting down");
+    handle.shutdown().await;
+    Ok(())
 }
 
 /// `ballista executor`: registers with `args.scheduler` and serves tasks
 /// until SIGINT/SIGTERM, after printing `listening on IP:PORT` on stdout.
 pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
-    tracing::debug!(?args, "executor");
-    Err(CliError::NotWired {
-        command: "executor",
-    })
+    let config = ExecutorConfig {
+        bind_host: args.bind.to_string(),
+        port: args.port,
+        scheduler_url: args.scheduler.clone(),
+        task_slots: args.slots().get(),
+        work_dir: args.work_dir.clone(),
+        memory_limit: args
+            .memory_limit
+            .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
+        ..ExecutorConfig::default()
+    };
+    let handle = Executor::start(config).await.map_err(CliError::query)?;
+    announce(handle.addr());
+    shutdown_signal().await;
+    tracing::info!("executor shutting down");
+    handle.shutdown().await.map_err(CliError::query)?;
+    Ok(())
 }
 
 /// `ballista sql`: the SQL shell on the cluster of `args.scheduler`.
 pub async fn run_sql(args: SqlArgs) -> Result<()> {
-    tracing::debug!(?args, "sql");
-    Err(CliError::NotWired { command: "sql" })
+    let ctx = BallistaContext::remote(&args.scheduler)
+        .await
+        .map_err(CliError::query)?;
+    shell::run(
+        &ClusterRunner { ctx },
+        args.query.input(),
+        args.query.format,
+    )
+    .await
+}
+
+/// Prints the address a server is listening on: the one line of stdout
+/// that scripts and tests wait for (logs go to stderr).
+fn announce(addr: SocketAddr) {
+    println!("listening on {addr}");
+    let _ = std::io::stdout().flush();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = async {
+                match term.as_mut() {
+                    Some(t) => { t.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the shell's statements on a cluster.
+struct ClusterRunner {
+    ctx: BallistaContext,
+}
+
+#[async_trait::async_trait]
+impl SqlRunner for ClusterRunner {
+    async fn run(
+        &self,
+        sql: &str,
+        progress: &(dyn Fn(u32, u32) + Send + Sync),
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let report = |p: &ballista_proto::v1::JobProgress| progress(p.tasks_done, p.tasks_total);
+        let result = self
+            .ctx
+            .execute_sql(sql, Some(&report))
+            .await
+            .map_err(CliError::query)?;
+        let batches = self.ctx.fetch_all(&result).await.map_err(CliError::query)?;
+        Ok((result.schema, batches))
+    }
 }
 
 /// `ballista gen`: writes a data set as Parquet.

@@ -42,16 +42,6 @@ pub enum CliError {
     /// The interactive line editor failed.
     #[error("line editor: {0}")]
     Readline(#[from] ReadlineError),
-    /// The command exists but is not yet connected to the runtime crates
-    /// (scheduler, executor, client); temporary until they are wired in.
-    #[error(
-        "`ballista {command}` is not wired yet: it needs the scheduler, executor and client \
-         crates, which are not part of this build"
-    )]
-    NotWired {
-        /// The subcommand, e.g. `scheduler`.
-        command: &'static str,
-    },
 }
 
 impl CliError {

@@ -29,6 +29,8 @@ pub mod context;
 pub mod dataframe;
 pub mod expr;
 pub mod functions;
+#[cfg(feature = "standalone")]
+pub mod standalone;
 
 pub use ballista_core::{BallistaError, Result};
 pub use context::{BallistaContext, QueryResult};

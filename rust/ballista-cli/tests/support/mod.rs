@@ -1,0 +1,228 @@
+//! End-to-end test support: real clusters of real `ballista` processes on
+//! loopback, TPC-H data and queries, and a canonical form for results.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::RecordBatch;
+
+/// The `ballista` binary under test.
+pub fn ballista_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ballista")
+}
+
+/// A child process killed when dropped.
+pub struct Proc {
+    /// The process.
+    pub child: Child,
+    /// What it is, for messages.
+    pub name: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `ballista <args>` and waits (up to 30 s) for the line
+/// `listening on 127.0.0.1:PORT` on its stdout; returns the process and
+/// the port. The rest of its stdout is drained in the background.
+pub fn spawn_server(name: &str, args: &[&str]) -> (Proc, u16) {
+    let mut child = Command::new(ballista_bin())
+        .args(args)
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let label = name.to_string();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !sent {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    let port = addr
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.trim().parse::<u16>().ok());
+                    let _ = tx.send(port);
+                    sent = true;
+                    continue;
+                }
+            }
+            eprintln!("[{label}] {line}");
+        }
+    });
+    let proc = Proc {
+        child,
+        name: name.to_string(),
+    };
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(Some(port)) => (proc, port),
+        other => panic!("{name} did not print `listening on 127.0.0.1:PORT`: {other:?}"),
+    }
+}
+
+/// A scheduler and executors as separate processes.
+pub struct ProcessCluster {
+    /// The scheduler process.
+    pub scheduler: Proc,
+    /// The scheduler's URL.
+    pub url: String,
+    /// Executor processes.
+    pub executors: Vec<Proc>,
+    /// Work directories of the executors.
+    pub work_dirs: Vec<tempfile::TempDir>,
+}
+
+impl ProcessCluster {
+    /// `ballista scheduler --port 0` and `executors` × `ballista executor`.
+    pub fn start(executors: usize, slots: usize, extra_executor_args: &[&str]) -> Self {
+        let (scheduler, port) = spawn_server("scheduler", &["scheduler", "--port", "0"]);
+        let url = format!("grpc://127.0.0.1:{port}");
+        let mut cluster = Self {
+            scheduler,
+            url,
+            executors: vec![],
+            work_dirs: vec![],
+        };
+        for _ in 0..executors {
+            cluster.add_executor(slots, extra_executor_args);
+        }
+        cluster
+    }
+
+    /// Starts one more executor.
+    pub fn add_executor(&mut self, slots: usize, extra: &[&str]) {
+        let dir = tempfile::tempdir().expect("work dir");
+        let slots = slots.to_string();
+        let mut args = vec![
+            "executor",
+            "--scheduler",
+            &self.url,
+            "--port",
+            "0",
+            "--slots",
+            &slots,
+            "--work-dir",
+            dir.path().to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        let n = self.executors.len();
+        let (proc, _) = spawn_server(&format!("executor-{n}"), &args);
+        self.executors.push(proc);
+        self.work_dirs.push(dir);
+    }
+}
+
+/// TPC-H data at scale factor `sf` in `parts` files per table, generated
+/// once and cached under the cargo target directory.
+pub fn tpch_data(sf: f64, parts: usize) -> PathBuf {
+    let dir = target_dir()
+        .join("tpch-data")
+        .join(format!("sf{sf}-p{parts}"));
+    ballista_datagen::tpch::generate(&dir, sf, parts).expect("generate TPC-H data");
+    dir
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+/// Waits until `f` returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Directory of the reference TPC-H queries (`../shared/tpch/queries`
+/// beside the repository, or `BALLISTA_TPCH_QUERIES`).
+pub fn queries_dir() -> PathBuf {
+    std::env::var_os("BALLISTA_TPCH_QUERIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
+        })
+}
+
+/// The statements of TPC-H query `n` (Q15 has three).
+pub fn query(n: usize) -> Vec<String> {
+    let path = queries_dir().join(format!("q{n}.sql"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.split(';')
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+/// Rows as sorted strings; floats rounded to 6 significant places so that
+/// sums computed in a different order compare equal.
+pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let columns: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                let float = matches!(c.data_type(), DataType::Float32 | DataType::Float64);
+                let c = datafusion::arrow::compute::cast(c, &DataType::Float64)
+                    .ok()
+                    .filter(|_| float);
+                (float, c)
+            })
+            .collect();
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formatter"))
+            .collect();
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = formatters
+                .iter()
+                .zip(&columns)
+                .map(|(f, (float, as_f64))| match (float, as_f64) {
+                    (true, Some(a)) if a.is_valid(row) => {
+                        let v = a
+                            .as_any()
+                            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+                            .expect("f64")
+                            .value(row);
+                        format!("{v:.6e}")
+                    }
+                    _ => f.value(row).to_string(),
+                })
+                .collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows.sort();
+    rows
+}
