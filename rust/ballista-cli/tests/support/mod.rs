@@ -50,16 +50,14 @@ pub fn spawn_server(name: &str, args: &[&str]) -> (Proc, u16) {
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if !sent {
-                if let Some(addr) = line.strip_prefix("listening on ") {
-                    let port = addr
-                        .rsplit(':')
-                        .next()
-                        .and_then(|p| p.trim().parse::<u16>().ok());
-                    let _ = tx.send(port);
-                    sent = true;
-                    continue;
-                }
+            if !sent && let Some(addr) = line.strip_prefix("listening on ") {
+                let port = addr
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.trim().parse::<u16>().ok());
+                let _ = tx.send(port);
+                sent = true;
+                continue;
             }
             eprintln!("[{label}] {line}");
         }
@@ -183,6 +181,8 @@ pub fn query(n: usize) -> Vec<String> {
 /// Rows as sorted strings; floats rounded to 6 significant places so that
 /// sums computed in a different order compare equal.
 pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
+    use datafusion::arrow::array::Float64Array;
+    use datafusion::arrow::compute::cast;
     use datafusion::arrow::datatypes::DataType;
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let options = FormatOptions::default().with_null("NULL");
@@ -193,9 +193,7 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
             .iter()
             .map(|c| {
                 let float = matches!(c.data_type(), DataType::Float32 | DataType::Float64);
-                let c = datafusion::arrow::compute::cast(c, &DataType::Float64)
-                    .ok()
-                    .filter(|_| float);
+                let c = cast(c, &DataType::Float64).ok().filter(|_| float);
                 (float, c)
             })
             .collect();
@@ -212,7 +210,7 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
                     (true, Some(a)) if a.is_valid(row) => {
                         let v = a
                             .as_any()
-                            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+                            .downcast_ref::<Float64Array>()
                             .expect("f64")
                             .value(row);
                         format!("{v:.6e}")
