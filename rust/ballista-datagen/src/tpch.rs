@@ -86,6 +86,29 @@ fn batches(table: &str, sf: f64, part: i32, parts: i32) -> Result<Box<dyn Record
     })
 }
 
+/// Splits a TPC-H query file into its statements (Q15 has three: create
+/// view, select, drop view), dropping `--` comment lines.
+pub fn statements(text: &str) -> Vec<String> {
+    text.split(';')
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+/// The statements of query `n` (1..=22) read from `<queries_dir>/q<n>.sql`.
+pub fn query(queries_dir: &Path, n: usize) -> Result<Vec<String>> {
+    let path = queries_dir.join(format!("q{n}.sql"));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        DatagenError::InvalidArgument(format!("cannot read TPC-H query {}: {e}", path.display()))
+    })?;
+    Ok(statements(&text))
+}
+
 #[cfg(test)]
 mod tests {
     use std::fs::File;

@@ -230,13 +230,6 @@ impl Scheduler {
         Ok(job.status(tasks))
     }
 
-    /// The DAG text of job `job_id`.
-    pub fn job_dag(&self, job_id: &str) -> Result<String> {
-        let state = self.state();
-        let job = state.job(job_id).ok_or_else(|| unknown_job(job_id))?;
-        Ok(job.dag.clone())
-    }
-
     /// Number of registered executors.
     pub fn registered_executors(&self) -> usize {
         self.state().executors().count()
@@ -381,7 +374,7 @@ impl Scheduler {
             Err(BallistaError::ResourcesExhausted(_)) => {
                 state.launch_failed(&task_id, &executor.id, true);
             }
-            Err(e @ (BallistaError::Unavailable(_) | BallistaError::Execution(_))) => {
+            Err(e @ BallistaError::Unavailable(_)) => {
                 state.launch_failed(&task_id, &executor.id, false);
                 let effects = state.executor_lost(&executor.id, &format!("launch failed: {e}"));
                 drop(state);

@@ -712,11 +712,6 @@ impl SchedulerState {
             job.touch();
         }
     }
-
-    /// True if some job has work waiting.
-    pub fn has_pending_work(&self) -> bool {
-        self.jobs.values().any(|j| !j.is_terminal())
-    }
 }
 
 fn assign_job(

@@ -164,18 +164,7 @@ pub fn queries_dir() -> PathBuf {
 
 /// The statements of TPC-H query `n` (Q15 has three).
 pub fn query(n: usize) -> Vec<String> {
-    let path = queries_dir().join(format!("q{n}.sql"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    text.split(';')
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|s| !s.trim().is_empty())
-        .collect()
+    ballista_datagen::tpch::query(&queries_dir(), n).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Rows as sorted strings; floats rounded to 6 significant places so that

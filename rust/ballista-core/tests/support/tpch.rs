@@ -63,18 +63,7 @@ pub fn queries_dir() -> PathBuf {
 /// The SQL statements of query `n` (1..=22); Q15 has three (create view,
 /// select, drop view).
 pub fn query(n: usize) -> Vec<String> {
-    let path = queries_dir().join(format!("q{n}.sql"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read TPC-H query {}: {e}", path.display()));
-    text.split(';')
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|s| !s.trim().is_empty())
-        .collect()
+    ballista_datagen::tpch::query(&queries_dir(), n).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The statement of query `n` that produces its result (the select of Q15),
