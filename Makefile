@@ -54,7 +54,7 @@ conformance: ## Conformance: every language's testee against the golden plans
 
 .PHONY: e2e
 e2e: ## End-to-end TPC-H SF 0.1 on real clusters (processes and embedded)
-	cargo test -p ballista-cli --test tpch -- --ignored --nocapture
+	cargo test -p ballista-cli --test tpch -- --nocapture
 
 .PHONY: fuzz
 fuzz: ## Fuzz the plan decoders for FUZZ_SECONDS (proptest, no panics allowed)

@@ -345,6 +345,15 @@ impl ExecutorState {
                     ))
                 })?;
         }
+        // A task runs one partition of its stage plan, and partition i of a
+        // file scan must read exactly file group i (the spec's contract).
+        // DataFusion's work stealing lets sibling partitions of one scan
+        // take each other's files, which in a cluster means every task
+        // reads every file; no setting may turn it back on.
+        config
+            .options_mut()
+            .execution
+            .enable_file_stream_work_stealing = false;
         let f = &self.functions;
         Ok(TaskContext::new(
             Some(task_name(task)),

@@ -3,6 +3,8 @@
 //!
 //! - [`session`]: the shared catalog, and planning SQL or logical plans
 //!   with DataFusion;
+//! - [`task_local`]: rewriting the joins that DataFusion runs with state
+//!   shared across partitions, so each partition can be its own task;
 //! - [`planner`]: cutting a physical plan into stages at exchanges, and
 //!   encoding each stage in the physical spec;
 //! - [`state`]: jobs, stages, task attempts and executors (no I/O);
@@ -14,6 +16,7 @@ pub mod planner;
 pub mod scheduler;
 pub mod session;
 pub mod state;
+pub mod task_local;
 
 use std::net::SocketAddr;
 

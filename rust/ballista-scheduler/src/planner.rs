@@ -97,8 +97,10 @@ impl StagePlan {
     }
 }
 
-/// Cuts `plan` into stages.
+/// Cuts `plan` into stages, after making it safe to run one partition per
+/// task ([`crate::task_local`]).
 pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
+    let plan = crate::task_local::make_task_local(plan)?;
     let mut stages = Vec::new();
     // Results may stay partitioned: the client fetches the partitions in
     // parallel. A merge without order at the root would only add a stage.

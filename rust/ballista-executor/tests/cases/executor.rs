@@ -24,7 +24,7 @@ use datafusion::physical_expr::expressions::col;
 use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::TryStreamExt;
 
 use crate::support::{
@@ -206,21 +206,30 @@ async fn a_shuffle_write_task_runs_end_to_end() {
     // A long heartbeat interval: the status can only arrive in time through
     // the heartbeat sent as soon as the task finishes.
     let scheduler = StandInScheduler::start(60_000).await;
-    let handle = start(&scheduler, |_| {}).await;
+    let handle = start(&scheduler, |c| c.task_slots = 3).await;
 
+    // Three files, three map tasks. Each task decodes the whole stage plan
+    // but must read only its own file group: DataFusion's work stealing
+    // between sibling partitions would make every task read every file.
     let data_dir = TempDir::new("parquet");
-    let file = data_dir.path().join("t.parquet");
     let input = batches(0, 10, 100);
-    let mut writer =
-        ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), schema(), None).unwrap();
-    for b in &input {
-        writer.write(b).unwrap();
+    for (i, chunk) in input.chunks(4).enumerate() {
+        let file = data_dir.path().join(format!("t{i}.parquet"));
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), schema(), None).unwrap();
+        for b in chunk {
+            writer.write(b).unwrap();
+        }
+        writer.close().unwrap();
     }
-    writer.close().unwrap();
-    let ctx = SessionContext::new();
-    ctx.register_parquet("t", file.to_str().unwrap(), ParquetReadOptions::default())
-        .await
-        .unwrap();
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(3));
+    ctx.register_parquet(
+        "t",
+        data_dir.path().to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
     let scan = ctx
         .sql("SELECT id, name FROM t")
         .await
@@ -230,6 +239,7 @@ async fn a_shuffle_write_task_runs_end_to_end() {
         .unwrap();
     let keys = vec![col("id", &scan.schema()).unwrap()];
     let maps = scan.output_partitioning().partition_count();
+    assert_eq!(maps, 3, "one map task per file");
     let plan = shuffle_writer("job-e2e", 1, scan, Some(Partitioning::Hash(keys, 3)));
 
     for map in 0..maps {

@@ -1,0 +1,264 @@
+//! Rewrites that make a DataFusion plan correct when each partition runs
+//! as a separate task, in its own process.
+//!
+//! DataFusion runs all partitions of a plan in one process, and a few
+//! operators rely on that: state shared between the partitions of one
+//! operator instance. On a cluster every task decodes its own copy of the
+//! stage plan and runs a single partition, so that state is never shared.
+//! The case that matters is a join that collects its build (left) side once
+//! for all partitions and must emit the build rows that found no match:
+//! `Left`, `Full`, `LeftSemi`, `LeftAnti` and `LeftMark` joins. DataFusion
+//! emits those rows from whichever partition finishes last, counted over
+//! all partitions; a lone task never sees the count reach zero, so the rows
+//! are never emitted (or, counted per task, would be emitted once per
+//! task). The rewrites:
+//!
+//! - a `CollectLeft` hash join of such a type becomes a `Partitioned` one,
+//!   with both sides hash-repartitioned on the join keys; each partition
+//!   then owns its build rows outright;
+//! - a null-aware anti join (`NOT IN`), which must see every probe row to
+//!   know whether the probe side holds a null, and a nested-loop join of
+//!   such a type (no keys to partition on) keep collecting the build side
+//!   but read the probe side as one partition, so one task does the join.
+//!
+//! Joins whose output is driven by the probe side alone (`Inner`, `Right*`)
+//! stay broadcast joins: every task reads the whole build side.
+
+use std::sync::Arc;
+
+use ballista_core::Result;
+use datafusion::common::JoinType;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::physical_expr::{Partitioning, PhysicalExpr};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::joins::{HashJoinExec, NestedLoopJoinExec, PartitionMode};
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{
+    ExecutionPlan, ExecutionPlanProperties, replace_children_if_necessary,
+};
+
+/// Applies the rewrites of this module everywhere in `plan`.
+pub fn make_task_local(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    Ok(plan.transform_up(rewrite_join).map(|t| t.data)?)
+}
+
+/// Whether a join of this type emits build-side rows after the whole probe
+/// side has been seen (DataFusion's `need_produce_result_in_final`).
+fn emits_build_rows_at_end(join_type: JoinType) -> bool {
+    matches!(
+        join_type,
+        JoinType::Left
+            | JoinType::Full
+            | JoinType::LeftSemi
+            | JoinType::LeftAnti
+            | JoinType::LeftMark
+    )
+}
+
+fn rewrite_join(
+    plan: Arc<dyn ExecutionPlan>,
+) -> datafusion::common::Result<Transformed<Arc<dyn ExecutionPlan>>> {
+    let node: &dyn ExecutionPlan = plan.as_ref();
+    if let Some(join) = node.downcast_ref::<HashJoinExec>() {
+        if join.mode != PartitionMode::CollectLeft || !emits_build_rows_at_end(join.join_type) {
+            return Ok(Transformed::no(plan));
+        }
+        if join.null_aware {
+            return probe_as_one_partition(&plan, &join.left, &join.right);
+        }
+        // As many partitions as the probe side had: the parallelism the
+        // planner chose for this part of the query.
+        let n = join.right.output_partitioning().partition_count().max(1);
+        let left_input = match join.left.downcast_ref::<CoalescePartitionsExec>() {
+            Some(c) if c.fetch().is_none() => Arc::clone(c.input()),
+            _ => Arc::clone(&join.left),
+        };
+        let (left_keys, right_keys): (Vec<_>, Vec<_>) = join.on.iter().cloned().unzip();
+        let left = hash_partitioned(left_input, left_keys, n)?;
+        let right = hash_partitioned(Arc::clone(&join.right), right_keys, n)?;
+        let rewritten = join
+            .builder()
+            .with_partition_mode(PartitionMode::Partitioned)
+            .with_new_children(vec![left, right])?
+            .reset_state()
+            .build_exec()?;
+        return Ok(Transformed::yes(rewritten));
+    }
+    if let Some(join) = node.downcast_ref::<NestedLoopJoinExec>()
+        && emits_build_rows_at_end(*join.join_type())
+    {
+        return probe_as_one_partition(&plan, join.left(), join.right());
+    }
+    Ok(Transformed::no(plan))
+}
+
+/// `plan` (a join) with its probe side merged into one partition.
+fn probe_as_one_partition(
+    plan: &Arc<dyn ExecutionPlan>,
+    left: &Arc<dyn ExecutionPlan>,
+    right: &Arc<dyn ExecutionPlan>,
+) -> datafusion::common::Result<Transformed<Arc<dyn ExecutionPlan>>> {
+    if right.output_partitioning().partition_count() <= 1 {
+        return Ok(Transformed::no(Arc::clone(plan)));
+    }
+    let right: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(Arc::clone(right)));
+    let rewritten = replace_children_if_necessary(Arc::clone(plan), vec![Arc::clone(left), right])?;
+    Ok(Transformed::yes(rewritten))
+}
+
+/// `input` hash-partitioned on `keys` into `n` partitions (as it is when it
+/// already is).
+fn hash_partitioned(
+    input: Arc<dyn ExecutionPlan>,
+    keys: Vec<Arc<dyn PhysicalExpr>>,
+    n: usize,
+) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+    if let Partitioning::Hash(existing, count) = input.output_partitioning()
+        && *count == n
+        && existing.len() == keys.len()
+        && existing.iter().zip(&keys).all(|(a, b)| a.eq(b))
+    {
+        return Ok(input);
+    }
+    Ok(Arc::new(RepartitionExec::try_new(
+        input,
+        Partitioning::Hash(keys, n),
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+    use datafusion::common::NullEquality;
+    use datafusion::datasource::memory::MemorySourceConfig;
+    use datafusion::physical_expr::expressions::col;
+    use datafusion::physical_plan::joins::utils::JoinOn;
+    use datafusion::physical_plan::{collect, displayable};
+    use datafusion::prelude::SessionContext;
+
+    fn schema(name: &str) -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new(name, DataType::Int64, true)]))
+    }
+
+    /// Two partitions of `values` (split in half) in a column `name`.
+    fn scan(name: &str, values: &[Option<i64>]) -> Arc<dyn ExecutionPlan> {
+        let schema = schema(name);
+        let (a, b) = values.split_at(values.len() / 2);
+        let batch = |v: &[Option<i64>]| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(Int64Array::from(v.to_vec()))],
+            )
+            .unwrap()
+        };
+        MemorySourceConfig::try_new_exec(&[vec![batch(a)], vec![batch(b)]], schema, None).unwrap()
+    }
+
+    /// `build JOIN probe ON l = r` in `CollectLeft` mode, as DataFusion
+    /// plans a small build side.
+    fn collect_left(join_type: JoinType, null_aware: bool) -> Arc<dyn ExecutionPlan> {
+        let build = scan("l", &[Some(1), Some(2), Some(3), Some(4)]);
+        let probe = scan("r", &[Some(2), Some(2), Some(4), Some(9), Some(1), Some(7)]);
+        let on: JoinOn = vec![(
+            col("l", &build.schema()).unwrap(),
+            col("r", &probe.schema()).unwrap(),
+        )];
+        let build: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(build));
+        Arc::new(
+            HashJoinExec::try_new(
+                build,
+                probe,
+                on,
+                None,
+                &join_type,
+                None,
+                PartitionMode::CollectLeft,
+                NullEquality::NullEqualsNothing,
+                null_aware,
+            )
+            .unwrap(),
+        )
+    }
+
+    /// Runs each partition of `plan` on its own copy of the plan, as tasks
+    /// do, and returns all rows of the first column, sorted.
+    async fn run_as_tasks(plan: &Arc<dyn ExecutionPlan>) -> Vec<Option<i64>> {
+        let ctx = SessionContext::new();
+        let mut rows = vec![];
+        for p in 0..plan.output_partitioning().partition_count() {
+            // A fresh copy: no state shared with the other tasks' copies.
+            let copy = Arc::clone(plan).reset_state().unwrap();
+            let stream = copy.execute(p, ctx.task_ctx()).unwrap();
+            let batches: Vec<RecordBatch> = datafusion::physical_plan::common::collect(stream)
+                .await
+                .unwrap();
+            for b in batches {
+                let c = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+                rows.extend(c.iter());
+            }
+        }
+        rows.sort();
+        rows
+    }
+
+    async fn run_in_one_process(plan: &Arc<dyn ExecutionPlan>) -> Vec<Option<i64>> {
+        let batches = collect(Arc::clone(plan), SessionContext::new().task_ctx())
+            .await
+            .unwrap();
+        let mut rows: Vec<Option<i64>> = batches
+            .iter()
+            .flat_map(|b| {
+                let c = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+                c.iter().collect::<Vec<_>>()
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    #[tokio::test]
+    async fn joins_emitting_build_rows_give_the_same_rows_when_run_as_tasks() {
+        for join_type in [
+            JoinType::Left,
+            JoinType::Full,
+            JoinType::LeftSemi,
+            JoinType::LeftAnti,
+        ] {
+            let plan = collect_left(join_type, false);
+            let expected = run_in_one_process(&plan).await;
+            assert!(!expected.is_empty());
+            // Without the rewrite, tasks lose the unmatched build rows.
+            assert_ne!(run_as_tasks(&plan).await, expected, "{join_type}");
+
+            let rewritten = make_task_local(Arc::clone(&plan)).unwrap();
+            let text = displayable(rewritten.as_ref()).indent(true).to_string();
+            assert!(text.contains("mode=Partitioned"), "{join_type}: {text}");
+            assert_eq!(run_as_tasks(&rewritten).await, expected, "{join_type}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_null_aware_anti_join_reads_its_probe_side_as_one_partition() {
+        let plan = collect_left(JoinType::LeftAnti, true);
+        let expected = run_in_one_process(&plan).await;
+        let rewritten = make_task_local(Arc::clone(&plan)).unwrap();
+        assert_eq!(rewritten.output_partitioning().partition_count(), 1);
+        assert_eq!(run_as_tasks(&rewritten).await, expected);
+    }
+
+    #[tokio::test]
+    async fn broadcast_joins_driven_by_the_probe_side_are_kept() {
+        for join_type in [JoinType::Inner, JoinType::Right, JoinType::RightSemi] {
+            let plan = collect_left(join_type, false);
+            let rewritten = make_task_local(Arc::clone(&plan)).unwrap();
+            assert!(Arc::ptr_eq(&plan, &rewritten), "{join_type}");
+            assert_eq!(
+                run_as_tasks(&plan).await,
+                run_in_one_process(&plan).await,
+                "{join_type}"
+            );
+        }
+    }
+}
