@@ -36,6 +36,8 @@ pub struct BallistaContext {
 struct Inner {
     url: String,
     scheduler: FlightConn,
+    /// Sent with every query: the scheduler keeps this session's views.
+    session_id: String,
     settings: Mutex<Vec<pb::KeyValue>>,
     executors: tokio::sync::Mutex<HashMap<String, FlightConn>>,
     /// Keeps an embedded cluster alive as long as a context uses it.
@@ -100,6 +102,7 @@ impl BallistaContext {
             inner: Arc::new(Inner {
                 url: url.to_string(),
                 scheduler,
+                session_id: uuid::Uuid::new_v4().to_string(),
                 settings: Mutex::new(vec![]),
                 executors: tokio::sync::Mutex::new(HashMap::new()),
                 _cluster: cluster,
@@ -113,6 +116,7 @@ impl BallistaContext {
             inner: Arc::new(Inner {
                 url: url.to_string(),
                 scheduler,
+                session_id: uuid::Uuid::new_v4().to_string(),
                 settings: Mutex::new(vec![]),
                 executors: tokio::sync::Mutex::new(HashMap::new()),
             }),
@@ -145,6 +149,22 @@ impl BallistaContext {
             .clone()
     }
 
+    /// The id of this context's session: views it creates are visible to
+    /// its queries only (clones share the session).
+    pub fn session_id(&self) -> &str {
+        &self.inner.session_id
+    }
+
+    /// An `ExecuteQuery` of this session with its current settings.
+    pub fn query(&self, query: pb::execute_query::Query) -> pb::ExecuteQuery {
+        pb::ExecuteQuery {
+            query: Some(query),
+            settings: self.settings(),
+            job_name: String::new(),
+            session_id: self.inner.session_id.clone(),
+        }
+    }
+
     fn bind(&self, mut df: DataFrame) -> DataFrame {
         df.ctx = Some(self.clone());
         df
@@ -160,8 +180,11 @@ impl BallistaContext {
             .unwrap_or_default()
             .to_ascii_uppercase();
         if matches!(first.as_str(), "CREATE" | "DROP") {
-            self.run_query(query_of_sql(sql, self.settings()), None)
-                .await?;
+            self.run_query(
+                self.query(pb::execute_query::Query::Sql(sql.to_string())),
+                None,
+            )
+            .await?;
             return Ok(self.bind(DataFrame::empty(false)));
         }
         Ok(self.bind(DataFrame::sql(sql)))
@@ -264,11 +287,7 @@ impl BallistaContext {
         df: &DataFrame,
         progress: Option<&(dyn Fn(&pb::JobProgress) + Send + Sync)>,
     ) -> Result<QueryResult> {
-        let query = pb::ExecuteQuery {
-            query: Some(pb::execute_query::Query::Plan(df.plan().clone())),
-            settings: self.settings(),
-            job_name: String::new(),
-        };
+        let query = self.query(pb::execute_query::Query::Plan(df.plan().clone()));
         self.run_query(query, progress).await
     }
 
@@ -278,8 +297,8 @@ impl BallistaContext {
         sql: &str,
         progress: Option<&(dyn Fn(&pb::JobProgress) + Send + Sync)>,
     ) -> Result<QueryResult> {
-        self.run_query(query_of_sql(sql, self.settings()), progress)
-            .await
+        let query = self.query(pb::execute_query::Query::Sql(sql.to_string()));
+        self.run_query(query, progress).await
     }
 
     /// Submits `query` and polls until its job ends.
@@ -375,11 +394,7 @@ impl BallistaContext {
 
     /// Plans and stage DAG of `df`, without running it.
     pub async fn explain(&self, df: &DataFrame) -> Result<pb::ExplainResult> {
-        let query = pb::ExecuteQuery {
-            query: Some(pb::execute_query::Query::Plan(df.plan().clone())),
-            settings: self.settings(),
-            job_name: String::new(),
-        };
+        let query = self.query(pb::execute_query::Query::Plan(df.plan().clone()));
         self.explain_query(query).await
     }
 
@@ -429,14 +444,6 @@ impl BallistaContext {
                 },
             )
             .await
-    }
-}
-
-fn query_of_sql(sql: &str, settings: Vec<pb::KeyValue>) -> pb::ExecuteQuery {
-    pb::ExecuteQuery {
-        query: Some(pb::execute_query::Query::Sql(sql.to_string())),
-        settings,
-        job_name: String::new(),
     }
 }
 

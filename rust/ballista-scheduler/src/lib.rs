@@ -3,6 +3,7 @@
 //!
 //! - [`session`]: the shared catalog, and planning SQL or logical plans
 //!   with DataFusion;
+//! - [`views`]: views private to a client session, over the shared catalog;
 //! - [`task_local`]: rewriting the joins that DataFusion runs with state
 //!   shared across partitions, so each partition can be its own task;
 //! - [`planner`]: cutting a physical plan into stages at exchanges, and
@@ -17,6 +18,7 @@ pub mod scheduler;
 pub mod session;
 pub mod state;
 pub mod task_local;
+pub mod views;
 
 use std::net::SocketAddr;
 

@@ -438,6 +438,9 @@ impl Scheduler {
             effects.extend(state.expire_jobs(config.job_ttl));
             effects
         };
+        // A client session's views go when it has been idle as long as a
+        // finished job is kept.
+        self.inner.catalog.expire_sessions(config.job_ttl);
         if !effects.is_empty() {
             self.inner.wake.notify_one();
         }

@@ -2,10 +2,11 @@
 //!
 //! One DataFusion `SessionContext` holds the catalog that every client of
 //! the cluster shares: tables registered by the `register_table` action or
-//! by SQL DDL (`CREATE EXTERNAL TABLE`, `CREATE VIEW`, `DROP TABLE`). Each
-//! query is planned in a session derived from it, with the query's own
-//! settings, so one client's settings never leak into another's query
-//! while catalog changes are visible to all.
+//! by SQL DDL (`CREATE EXTERNAL TABLE`, `DROP TABLE`). Each query is planned
+//! in a session derived from it, with the query's own settings, so one
+//! client's settings never leak into another's query while table changes
+//! are visible to all. Views (`CREATE VIEW`, `DROP VIEW`) belong to the
+//! client session that made them ([`crate::views`]).
 
 use std::sync::Arc;
 
@@ -15,14 +16,16 @@ use ballista_core::serde::logical::{logical_plan_from_proto, read_files_provider
 use ballista_core::serde::physical::configure_session_for_spec;
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
+use datafusion::catalog::view::ViewTable;
 use datafusion::common::TableReference;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::SessionStateBuilder;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{CreateView, DdlStatement, DropView, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::planner::{StagePlan, dag_text, plan_stages};
+use crate::views::{OverlayCatalogList, SessionViews};
 
 /// A query planned for distributed execution.
 #[derive(Debug)]
@@ -51,6 +54,7 @@ pub enum Planned {
 #[derive(Clone)]
 pub struct Catalog {
     ctx: SessionContext,
+    views: Arc<SessionViews>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -72,13 +76,16 @@ impl Catalog {
     pub fn new() -> Self {
         Self {
             ctx: SessionContext::new_with_config(base_config()),
+            views: Arc::default(),
         }
     }
 
-    /// A session over the shared catalog with `settings` applied on top of
-    /// the defaults; `target_partitions` is used unless a setting names it.
+    /// A session over the shared catalog, with the views of client session
+    /// `session_id` and `settings` applied on top of the defaults;
+    /// `target_partitions` is used unless a setting names it.
     pub fn session(
         &self,
+        session_id: &str,
         settings: &[pb::KeyValue],
         target_partitions: usize,
     ) -> Result<SessionContext> {
@@ -94,11 +101,31 @@ impl Catalog {
                 BallistaError::invalid(&format!("ExecuteQuery.settings[{i}]"), e.to_string())
             })?;
         }
-        // Sharing the catalog list makes DDL in this session visible to all.
-        let state = SessionStateBuilder::new_from_existing(self.ctx.state())
-            .with_config(config)
-            .build();
+        let shared = self.ctx.state();
+        let views = if session_id.is_empty() {
+            Arc::default()
+        } else {
+            self.views.views(session_id)
+        };
+        // Sharing the catalog list makes table DDL in this session visible
+        // to all; the overlay adds the session's own views.
+        let mut builder = SessionStateBuilder::new_from_existing(shared.clone());
+        if !views.is_empty() {
+            let catalog = &config.options().catalog;
+            builder = builder.with_catalog_list(Arc::new(OverlayCatalogList::new(
+                Arc::clone(shared.catalog_list()),
+                &catalog.default_catalog,
+                &catalog.default_schema,
+                views,
+            )));
+        }
+        let state = builder.with_config(config).build();
         Ok(SessionContext::new_with_state(state))
+    }
+
+    /// Forgets the views of client sessions idle for longer than `ttl`.
+    pub fn expire_sessions(&self, ttl: std::time::Duration) -> usize {
+        self.views.expire(ttl)
     }
 
     /// Plans `query` for distribution, applying DDL on the way.
@@ -107,7 +134,7 @@ impl Catalog {
         query: &pb::ExecuteQuery,
         target_partitions: usize,
     ) -> Result<Planned> {
-        let ctx = self.session(&query.settings, target_partitions)?;
+        let ctx = self.session(&query.session_id, &query.settings, target_partitions)?;
         let logical = match &query.query {
             Some(pb::execute_query::Query::Plan(rel)) => {
                 logical_plan_from_proto(rel, &ctx.state()).await?
@@ -128,6 +155,14 @@ impl Catalog {
             None => return Err(BallistaError::missing("ExecuteQuery.query")),
         };
         match logical {
+            LogicalPlan::Ddl(DdlStatement::CreateView(view)) => {
+                self.create_view(&query.session_id, &ctx, view).await?;
+                Ok(Planned::CatalogChanged)
+            }
+            LogicalPlan::Ddl(DdlStatement::DropView(view)) => {
+                self.drop_view(&query.session_id, &view)?;
+                Ok(Planned::CatalogChanged)
+            }
             LogicalPlan::Ddl(_) => {
                 ctx.execute_logical_plan(logical).await?;
                 Ok(Planned::CatalogChanged)
@@ -161,6 +196,48 @@ impl Catalog {
                 self.plan_logical(&ctx, plan).await?,
             ))),
         }
+    }
+
+    /// `CREATE [OR REPLACE] [TEMPORARY] VIEW`: a view of the client
+    /// session (with or without TEMPORARY; there are no shared views).
+    async fn create_view(
+        &self,
+        session_id: &str,
+        ctx: &SessionContext,
+        view: CreateView,
+    ) -> Result<()> {
+        let name = view_name(session_id, &view.name, ctx)?;
+        if !view.or_replace && ctx.table_exist(view.name.clone())? {
+            return Err(BallistaError::InvalidArgument(format!(
+                "`{name}` already exists (use CREATE OR REPLACE VIEW to replace a view)"
+            )));
+        }
+        // The definition's tables and columns were resolved when the
+        // statement was planned: a bad view is an error here already.
+        let table: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(ViewTable::new(
+            Arc::unwrap_or_clone(view.input),
+            view.definition,
+        ));
+        self.views
+            .update(session_id, |views| views.insert(name, table));
+        Ok(())
+    }
+
+    /// `DROP VIEW [IF EXISTS]` of a view of the client session.
+    fn drop_view(&self, session_id: &str, view: &DropView) -> Result<()> {
+        let table = view.name.table().to_string();
+        let dropped = !session_id.is_empty()
+            && self
+                .views
+                .update(session_id, |views| views.remove(&table))
+                .is_some();
+        if !dropped && !view.if_exists {
+            return Err(BallistaError::NotFound(format!(
+                "view `{}` does not exist in this session",
+                view.name
+            )));
+        }
+        Ok(())
     }
 
     async fn plan_logical(&self, ctx: &SessionContext, plan: LogicalPlan) -> Result<PlannedQuery> {
@@ -253,6 +330,29 @@ fn table_name(t: Option<&pb::TableReference>, path: &str) -> Result<TableReferen
             ));
         }
     })
+}
+
+/// The name a session view is kept under: views live in the default
+/// schema, and need a session to belong to.
+fn view_name(session_id: &str, name: &TableReference, ctx: &SessionContext) -> Result<String> {
+    if session_id.is_empty() {
+        return Err(BallistaError::InvalidArgument(
+            "CREATE VIEW: views belong to a client session, and this query has no \
+             ExecuteQuery.session_id (the Ballista clients always send one)"
+                .to_string(),
+        ));
+    }
+    let state = ctx.state();
+    let catalog = &state.config_options().catalog;
+    let in_default = name.catalog().is_none_or(|c| c == catalog.default_catalog)
+        && name.schema().is_none_or(|s| s == catalog.default_schema);
+    if !in_default {
+        return Err(BallistaError::NotImplemented(format!(
+            "CREATE VIEW {name}: session views live in the default schema `{}.{}`",
+            catalog.default_catalog, catalog.default_schema
+        )));
+    }
+    Ok(name.table().to_string())
 }
 
 fn batch_schema() -> SchemaRef {

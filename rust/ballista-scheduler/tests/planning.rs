@@ -62,6 +62,7 @@ async fn plan(catalog: &Catalog, sql: &str) -> PlannedQuery {
         query: Some(pb::execute_query::Query::Sql(sql.to_string())),
         settings: vec![],
         job_name: String::new(),
+        session_id: String::new(),
     };
     match catalog.plan(&query, 2).await.unwrap() {
         Planned::Query(q) => *q,
@@ -105,6 +106,7 @@ async fn unknown_table_and_bad_sql_are_plan_errors() {
         query: Some(pb::execute_query::Query::Sql(sql.to_string())),
         settings: vec![],
         job_name: String::new(),
+        session_id: String::new(),
     };
     let err = catalog
         .plan(&query("SELECT * FROM nope"), 2)
@@ -135,12 +137,108 @@ async fn ddl_changes_the_shared_catalog() {
         ))),
         settings: vec![],
         job_name: String::new(),
+        session_id: String::new(),
     };
     assert!(matches!(
         catalog.plan(&create, 2).await.unwrap(),
         Planned::CatalogChanged
     ));
     assert!(catalog.table_names().contains(&"t2".to_string()));
+}
+
+fn in_session(session: &str, sql: &str) -> pb::ExecuteQuery {
+    pb::ExecuteQuery {
+        query: Some(pb::execute_query::Query::Sql(sql.to_string())),
+        settings: vec![],
+        job_name: String::new(),
+        session_id: session.to_string(),
+    }
+}
+
+async fn plan_err(catalog: &Catalog, q: pb::ExecuteQuery) -> String {
+    catalog.plan(&q, 2).await.unwrap_err().to_string()
+}
+
+#[tokio::test]
+async fn views_belong_to_their_session_and_tables_to_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let view = |v: i64| format!("CREATE VIEW big AS SELECT k, v FROM t WHERE v > {v}");
+    // Two sessions create a view of the same name without colliding.
+    for (session, v) in [("a", 10), ("b", 1990)] {
+        let planned = catalog
+            .plan(&in_session(session, &view(v)), 2)
+            .await
+            .unwrap();
+        assert!(matches!(planned, Planned::CatalogChanged));
+    }
+    let err = plan_err(&catalog, in_session("a", &view(5))).await;
+    assert!(err.contains("`big` already exists"), "{err}");
+    catalog
+        .plan(
+            &in_session(
+                "a",
+                "CREATE OR REPLACE VIEW big AS SELECT k, v FROM t WHERE v > 20",
+            ),
+            2,
+        )
+        .await
+        .unwrap();
+    // Each session plans against its own definition.
+    for (session, bound) in [("a", "20"), ("b", "1990")] {
+        let Planned::Query(q) = catalog
+            .plan(&in_session(session, "SELECT count(*) FROM big"), 2)
+            .await
+            .unwrap()
+        else {
+            panic!("expected a query");
+        };
+        let text = q.logical.display_indent().to_string();
+        assert!(text.contains(bound), "session {session}: {text}");
+    }
+    // Other sessions, and queries without a session, do not see it.
+    let err = plan_err(&catalog, in_session("c", "SELECT * FROM big")).await;
+    assert!(err.contains("big"), "{err}");
+    let err = plan_err(&catalog, in_session("", "SELECT * FROM big")).await;
+    assert!(err.contains("big"), "{err}");
+    assert!(!catalog.table_names().contains(&"big".to_string()));
+    // Without a session there is nowhere to keep a view.
+    let err = plan_err(&catalog, in_session("", &view(1))).await;
+    assert!(err.contains("session_id"), "{err}");
+
+    // A table created inside a session with views is still shared.
+    let create = format!(
+        "CREATE EXTERNAL TABLE t3 STORED AS PARQUET LOCATION '{}/'",
+        dir.path().display()
+    );
+    catalog.plan(&in_session("a", &create), 2).await.unwrap();
+    assert!(catalog.table_names().contains(&"t3".to_string()));
+    catalog
+        .plan(&in_session("c", "SELECT count(*) FROM t3"), 2)
+        .await
+        .unwrap();
+
+    // DROP VIEW drops the session's own view only.
+    catalog
+        .plan(&in_session("a", "DROP VIEW big"), 2)
+        .await
+        .unwrap();
+    let err = plan_err(&catalog, in_session("a", "SELECT * FROM big")).await;
+    assert!(err.contains("big"), "{err}");
+    let err = plan_err(&catalog, in_session("a", "DROP VIEW big")).await;
+    assert!(err.contains("view `big` does not exist"), "{err}");
+    catalog
+        .plan(&in_session("a", "DROP VIEW IF EXISTS big"), 2)
+        .await
+        .unwrap();
+    catalog
+        .plan(&in_session("b", "SELECT * FROM big"), 2)
+        .await
+        .unwrap();
+    // Idle sessions are forgotten.
+    assert_eq!(catalog.expire_sessions(std::time::Duration::ZERO), 2);
+    let err = plan_err(&catalog, in_session("b", "SELECT * FROM big")).await;
+    assert!(err.contains("big"), "{err}");
 }
 
 fn registration(id: &str, slots: u32) -> pb::ExecutorRegistration {
