@@ -1,5 +1,7 @@
 //! Runs the built `ballista` binary as a user would.
 
+mod support;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -158,4 +160,94 @@ fn bad_flags_fail_with_a_clear_message() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("`lots` is not a size"), "{stderr}");
+}
+
+/// Two CSV files of (k, v) rows, k = 0..1000, v = k * 2; returns the
+/// directory and the CSV a script should get for [`GROUPED`].
+fn csv_table(name: &str) -> (PathBuf, String) {
+    let dir = temp_path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, range) in [(0, 0..500), (1, 500..1000)] {
+        let mut text = String::from("k,v\n");
+        for k in range {
+            text.push_str(&format!("{k},{}\n", k * 2));
+        }
+        std::fs::write(dir.join(format!("part-{file}.csv")), text).unwrap();
+    }
+    let mut expected = String::from("g,n,s\n");
+    for g in 0..3 {
+        let ks: Vec<i64> = (0..1000).filter(|k| k % 3 == g).collect();
+        let sum: i64 = ks.iter().map(|k| k * 2).sum();
+        expected.push_str(&format!("{g},{},{sum}\n", ks.len()));
+    }
+    (dir, expected)
+}
+
+const GROUPED: &str =
+    "SELECT k % 3 AS g, count(*) AS n, sum(v) AS s FROM t GROUP BY k % 3 ORDER BY g";
+
+fn create_table(dir: &Path) -> String {
+    format!(
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{}/' OPTIONS ('format.has_header' 'true')",
+        dir.display()
+    )
+}
+
+#[test]
+fn standalone_prints_csv_for_scripts() {
+    let (dir, expected) = csv_table("standalone-csv");
+    let sql = format!("{}; {GROUPED}", create_table(&dir));
+    let output = ballista(&[
+        "standalone",
+        "--executors",
+        "2",
+        "--slots",
+        "1",
+        "--format",
+        "csv",
+        "-c",
+        &sql,
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // Only the query's rows, with a header: the DDL prints nothing, and
+    // logs go to stderr.
+    assert_eq!(text(&output.stdout), expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sql_against_a_cluster_of_processes_prints_csv_for_scripts() {
+    let (dir, expected) = csv_table("sql-csv");
+    let cluster = support::ProcessCluster::start(2, 1, &[]);
+    let file = dir.join("q.sql");
+    std::fs::write(&file, format!("{};\n{GROUPED};\n", create_table(&dir))).unwrap();
+    let output = ballista(&[
+        "sql",
+        "--scheduler",
+        &cluster.url,
+        "-f",
+        file.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), expected);
+
+    // A failing statement: exit code 1, the error on stderr naming it.
+    let output = ballista(&[
+        "sql",
+        "--scheduler",
+        &cluster.url,
+        "--format",
+        "csv",
+        "-c",
+        "SELECT nope FROM t",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("nope"),
+        "{}",
+        text(&output.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
