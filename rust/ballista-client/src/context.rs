@@ -6,7 +6,6 @@
 //! until the job ends, then fetches the result partitions from the
 //! executors that hold them (`DoGet`, several at a time).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
@@ -39,7 +38,6 @@ struct Inner {
     /// Sent with every query: the scheduler keeps this session's views.
     session_id: String,
     settings: Mutex<Vec<pb::KeyValue>>,
-    executors: tokio::sync::Mutex<HashMap<String, FlightConn>>,
     /// Keeps an embedded cluster alive as long as a context uses it.
     #[cfg(feature = "standalone")]
     _cluster: Option<Arc<crate::standalone::EmbeddedCluster>>,
@@ -104,7 +102,6 @@ impl BallistaContext {
                 scheduler,
                 session_id: uuid::Uuid::new_v4().to_string(),
                 settings: Mutex::new(vec![]),
-                executors: tokio::sync::Mutex::new(HashMap::new()),
                 _cluster: cluster,
             }),
         }
@@ -118,7 +115,6 @@ impl BallistaContext {
                 scheduler,
                 session_id: uuid::Uuid::new_v4().to_string(),
                 settings: Mutex::new(vec![]),
-                executors: tokio::sync::Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -370,21 +366,13 @@ impl BallistaContext {
             .clone()
             .ok_or_else(|| BallistaError::Internal("result endpoint without a ticket".into()))?;
         let url = endpoint.location.first().map(|l| l.uri.clone());
-        let mut conn = match url {
-            // No location: the scheduler relays the partition.
-            None => self.inner.scheduler.clone(),
-            Some(url) => {
-                let mut conns = self.inner.executors.lock().await;
-                match conns.get(&url) {
-                    Some(c) => c.clone(),
-                    None => {
-                        let c = FlightConn::connect(&url).await?;
-                        conns.insert(url.clone(), c.clone());
-                        c
-                    }
-                }
-            }
-        };
+        // Each partition gets a connection of its own: up to four are
+        // fetched ahead but read one after another, and HTTP/2 streams that
+        // share a connection share its flow-control window, so partitions
+        // waiting to be read would stall the one being read. Without a
+        // location, the scheduler relays the partition.
+        let url = url.unwrap_or_else(|| self.inner.url.clone());
+        let mut conn = FlightConn::connect(&url).await?;
         let peer = conn.url().to_string();
         let stream = conn.fetch_ticket(ticket).await?;
         Ok(stream

@@ -27,13 +27,24 @@ use tokio::sync::mpsc::Sender;
 
 use super::{DEFAULT_FETCH_CONCURRENCY, open_ipc_file, resolve_in_work_dir};
 
-/// Flight connections to other executors, by URL, shared by every shuffle
-/// read of an executor so that fetches reuse HTTP/2 connections instead of
-/// dialling once per partition.
+/// Idle Flight connections to other executors, by URL, shared by every
+/// shuffle read of an executor so that fetches reuse connections instead
+/// of dialling once per partition.
+///
+/// A fetch has its connection to itself while its stream is open: HTTP/2
+/// streams on one connection share its flow-control window, and a stream
+/// nobody reads yet (a hash join's probe input, started while the build
+/// input is read) would fill that window and stall every other stream on
+/// the connection for good. So a connection is taken out of the cache for
+/// one fetch and only put back once that fetch has read its stream to the
+/// end.
 #[derive(Debug, Default)]
 pub struct ConnectionCache {
-    connections: Mutex<HashMap<String, FlightConn>>,
+    idle: Mutex<HashMap<String, Vec<FlightConn>>>,
 }
+
+/// Most idle connections kept per peer.
+const MAX_IDLE_PER_PEER: usize = 8;
 
 impl ConnectionCache {
     /// An empty cache.
@@ -41,27 +52,32 @@ impl ConnectionCache {
         Self::default()
     }
 
-    /// A connection to `url`, reused when one is cached.
-    pub async fn get(&self, url: &str) -> Result<FlightConn> {
-        if let Some(conn) = self.lock().get(url) {
-            return Ok(conn.clone());
+    /// A connection to `url` for one fetch: an idle one, or a new one.
+    pub async fn take(&self, url: &str) -> Result<FlightConn> {
+        if let Some(conn) = self.lock().get_mut(url).and_then(Vec::pop) {
+            return Ok(conn);
         }
-        // Not holding the lock while dialling: two tasks may both dial a
-        // new peer, and the second connection simply replaces the first.
-        let conn = FlightConn::connect(url).await?;
-        self.lock().insert(url.to_string(), conn.clone());
-        Ok(conn)
+        FlightConn::connect(url).await
     }
 
-    /// Forgets the connection to `url` (after a failure, so that the next
-    /// fetch dials again rather than reusing a broken channel).
-    pub fn evict(&self, url: &str) {
-        self.lock().remove(url);
+    /// Puts back a connection whose fetch read its stream to the end. (One
+    /// that failed is dropped instead, so the next fetch dials again.)
+    pub fn put_back(&self, conn: FlightConn) {
+        let mut idle = self.lock();
+        let conns = idle.entry(conn.url().to_string()).or_default();
+        if conns.len() < MAX_IDLE_PER_PEER {
+            conns.push(conn);
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, FlightConn>> {
+    /// Number of idle connections to `url`.
+    pub fn idle(&self, url: &str) -> usize {
+        self.lock().get(url).map_or(0, Vec::len)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<FlightConn>>> {
         // A panic while holding this lock cannot leave the map inconsistent.
-        self.connections
+        self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -215,14 +231,15 @@ impl Fetcher {
                 output_partition: location.output_partition,
                 path: location.path.clone(),
             };
-            let fail = |e: BallistaError| {
-                self.connections.evict(&url);
-                fetch_failed(format!("{what} from {url}: {e}"))
-            };
-            let mut conn = self.connections.get(&url).await.map_err(fail)?;
+            let fail = |e: BallistaError| fetch_failed(format!("{what} from {url}: {e}"));
+            let mut conn = self.connections.take(&url).await.map_err(fail)?;
             let stream = conn.fetch(&ticket).await.map_err(fail)?;
             let batches = stream.map_err(|e| fail(from_flight_error(e, &url)));
-            self.forward(batches, &what, tx).await
+            let finished = self.forward(batches, &what, tx).await?;
+            if finished {
+                self.connections.put_back(conn);
+            }
+            Ok(finished)
         }
     }
 

@@ -304,3 +304,64 @@ async fn a_partition_out_of_range_is_an_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_unread_partition_does_not_stall_the_one_being_read() {
+    // A hash join starts its probe input (so its fetches begin) and then
+    // reads the whole build input first. Both inputs come from the same
+    // executor: if their streams shared one HTTP/2 connection, the probe
+    // streams' unread data would fill the connection's flow-control window
+    // and the build input would wait forever.
+    let scheduler = StandInScheduler::start(1000).await;
+    let dir_a = TempDir::new("exec-a-window");
+    let a = start_executor(&scheduler, &dir_a).await;
+    // 4 map tasks dealing batches over 2 partitions: each location holds
+    // several MiB, more than a stream's window.
+    let data: Vec<Vec<RecordBatch>> = (0..4).map(|m| batches(m * 1_000_000, 48, 8192)).collect();
+    let writer = ShuffleWriterExec::try_new(
+        memory_plan(data.clone()),
+        "job-window",
+        1,
+        Some(Partitioning::RoundRobinBatch(2)),
+        pb::ShuffleCompression::Unspecified,
+        a.work_dir().to_path_buf(),
+        a.endpoint().clone(),
+    )
+    .unwrap();
+    let mut partitions = vec![Vec::new(); 2];
+    for map in 0..4 {
+        for location in writer.write(map, ctx()).await.unwrap() {
+            partitions[location.output_partition as usize].push(location);
+        }
+    }
+    let dir_b = TempDir::new("exec-b-window");
+    // A connection to A is open already, as it is after earlier stages.
+    let connections = Arc::new(ConnectionCache::new());
+    let url = ballista_flight::client::endpoint_url(a.endpoint());
+    connections.put_back(connections.take(&url).await.unwrap());
+    assert_eq!(connections.idle(&url), 1);
+    let reader = ShuffleReaderExec::try_new(
+        schema(),
+        partitions,
+        1,
+        "exec-b",
+        dir_b.path().to_path_buf(),
+        Arc::clone(&connections),
+    )
+    .unwrap();
+    let probe = reader.execute(1, ctx()).unwrap();
+    let build = tokio::time::timeout(
+        Duration::from_secs(30),
+        collect(reader.execute(0, ctx()).unwrap()),
+    )
+    .await
+    .expect("reading partition 0 stalled behind the unread partition 1")
+    .unwrap();
+    let probe = collect(probe).await.unwrap();
+    let total: usize = build.iter().chain(&probe).map(RecordBatch::num_rows).sum();
+    assert_eq!(total, 4 * 48 * 8192);
+    // Connections whose fetch finished are kept for the next fetches.
+    assert!(connections.idle(&url) >= 1);
+    a.shutdown().await.unwrap();
+    scheduler.stop().await;
+}
