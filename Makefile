@@ -56,6 +56,10 @@ conformance: ## Conformance: every language's testee against the golden plans
 e2e: ## End-to-end TPC-H SF 0.1 on real clusters (processes and embedded)
 	cargo test -p ballista-cli --test tpch -- --nocapture
 
+.PHONY: slt
+slt: ## The sqllogictest (.slt) files on both kinds of cluster and on DataFusion
+	cargo test -p ballista-cli --test sqllogictest -- --nocapture
+
 .PHONY: fuzz
 fuzz: ## Fuzz the plan decoders for FUZZ_SECONDS (proptest, no panics allowed)
 	BALLISTA_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p ballista-core --test integration fuzz_decoders_for_a_while -- --ignored --nocapture
