@@ -60,6 +60,10 @@ e2e: ## End-to-end TPC-H SF 0.1 on real clusters (processes and embedded)
 bench: ## TPC-H SF 1: Ballista (2 executors x 1 slot) vs DataFusion (2 partitions); 1 GiB memory check
 	cargo bench -p ballista-cli --bench tpch
 
+.PHONY: slt
+slt: ## The sqllogictest (.slt) files on both kinds of cluster and on DataFusion
+	cargo test -p ballista-cli --test sqllogictest -- --nocapture
+
 .PHONY: fuzz
 fuzz: ## Fuzz the plan decoders for FUZZ_SECONDS (proptest, no panics allowed)
 	BALLISTA_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test -p ballista-core --test integration fuzz_decoders_for_a_while -- --ignored --nocapture
