@@ -46,16 +46,24 @@ pub fn code_of(e: &BallistaError) -> Code {
 /// The error for a status received from a peer; `peer` names who answered
 /// (for example `scheduler at grpc://127.0.0.1:50050`).
 pub fn from_status(status: &Status, peer: &str) -> BallistaError {
-    let msg = format!("{} (from {peer})", status.message());
+    // A Ballista server's message is its error's display, which starts
+    // with the kind; the error made here says the kind again, so it goes.
+    let msg = |kind: &str| {
+        let text = status.message();
+        let text = text.strip_prefix(kind).unwrap_or(text);
+        format!("{text} (from {peer})")
+    };
     match status.code() {
-        Code::InvalidArgument => BallistaError::InvalidArgument(msg),
-        Code::NotFound => BallistaError::NotFound(msg),
-        Code::Unimplemented => BallistaError::NotImplemented(msg),
-        Code::ResourceExhausted => BallistaError::ResourcesExhausted(msg),
-        Code::Cancelled => BallistaError::Cancelled(msg),
-        Code::Unavailable | Code::DeadlineExceeded => BallistaError::Unavailable(msg),
-        Code::Internal | Code::Unknown => BallistaError::Execution(msg),
-        other => BallistaError::Execution(format!("{other:?}: {msg}")),
+        Code::InvalidArgument => BallistaError::InvalidArgument(msg("Invalid argument: ")),
+        Code::NotFound => BallistaError::NotFound(msg("Not found: ")),
+        Code::Unimplemented => BallistaError::NotImplemented(msg("Not implemented: ")),
+        Code::ResourceExhausted => BallistaError::ResourcesExhausted(msg("Resources exhausted: ")),
+        Code::Cancelled => BallistaError::Cancelled(msg("Cancelled: ")),
+        Code::Unavailable | Code::DeadlineExceeded => {
+            BallistaError::Unavailable(msg("Unavailable: "))
+        }
+        Code::Internal | Code::Unknown => BallistaError::Execution(msg("Execution error: ")),
+        other => BallistaError::Execution(format!("{other:?}: {}", msg(""))),
     }
 }
 
@@ -65,5 +73,29 @@ pub fn from_flight_error(e: FlightError, peer: &str) -> BallistaError {
         FlightError::Tonic(status) => from_status(&status, peer),
         FlightError::Arrow(e) => BallistaError::Arrow(e),
         other => BallistaError::Execution(format!("Flight call to {peer} failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_keeps_its_kind_and_says_it_once_across_the_wire() {
+        let cases = [
+            BallistaError::Execution("division by zero".into()),
+            BallistaError::InvalidArgument("no column `x`".into()),
+            BallistaError::NotFound("no job `j`".into()),
+            BallistaError::Unavailable("executor gone".into()),
+        ];
+        for e in cases {
+            let sent = e.to_string();
+            let got = from_status(&to_status(e), "peer");
+            assert_eq!(got.to_string(), format!("{sent} (from peer)"));
+        }
+        // DataFusion's own execution errors carry the same prefix.
+        let df = BallistaError::DataFusion(DataFusionError::Execution("boom".into()));
+        let got = from_status(&to_status(df), "peer").to_string();
+        assert_eq!(got, "Execution error: boom (from peer)");
     }
 }

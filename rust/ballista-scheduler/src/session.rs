@@ -136,6 +136,14 @@ impl Catalog {
     ) -> Result<Planned> {
         let ctx = self.session(&query.session_id, &query.settings, target_partitions)?;
         let logical = match &query.query {
+            // A plan that is nothing but SQL text is that statement, which
+            // may be a statement rather than a query (`EXPLAIN`, DDL).
+            Some(pb::execute_query::Query::Plan(pb::Relation {
+                rel_type: Some(pb::relation::RelType::Sql(sql)),
+                ..
+            })) if !sql.query.trim().is_empty() => {
+                ctx.state().create_logical_plan(&sql.query).await?
+            }
             Some(pb::execute_query::Query::Plan(rel)) => {
                 logical_plan_from_proto(rel, &ctx.state()).await?
             }

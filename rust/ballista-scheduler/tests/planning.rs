@@ -401,3 +401,38 @@ async fn a_task_that_keeps_failing_fails_its_job() {
     assert_eq!(job.state, pb::JobState::Failed);
     assert!(job.error.contains("disk on fire"), "{}", job.error);
 }
+
+#[tokio::test]
+async fn a_plan_of_only_sql_text_may_be_a_statement() {
+    // `BallistaContext::sql` sends its text as a plan with one Sql node;
+    // EXPLAIN and DDL there work as they do as plain SQL.
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let as_plan = |sql: &str| pb::ExecuteQuery {
+        query: Some(pb::execute_query::Query::Plan(pb::Relation {
+            plan_id: None,
+            rel_type: Some(pb::relation::RelType::Sql(pb::Sql {
+                query: sql.to_string(),
+            })),
+        })),
+        settings: vec![],
+        job_name: String::new(),
+        session_id: "s".to_string(),
+    };
+    let Planned::Query(q) = catalog
+        .plan(&as_plan("EXPLAIN SELECT k, sum(v) FROM t GROUP BY k"), 2)
+        .await
+        .unwrap()
+    else {
+        panic!("EXPLAIN is a query with rows");
+    };
+    let names: Vec<_> = q.schema.fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["plan_type", "plan"]);
+    assert!(matches!(
+        catalog
+            .plan(&as_plan("CREATE VIEW v AS SELECT k FROM t"), 2)
+            .await
+            .unwrap(),
+        Planned::CatalogChanged
+    ));
+}
