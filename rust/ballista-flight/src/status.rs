@@ -2,6 +2,8 @@
 //! every server (error → status) and client (status → error), so an error
 //! keeps its kind across the wire.
 
+use std::error::Error;
+
 use arrow_flight::error::FlightError;
 use ballista_core::BallistaError;
 use datafusion::error::DataFusionError;
@@ -45,7 +47,19 @@ pub fn code_of(e: &BallistaError) -> Code {
 
 /// The error for a status received from a peer; `peer` names who answered
 /// (for example `scheduler at grpc://127.0.0.1:50050`).
+///
+/// A status that has a source was not sent by the peer (sources do not
+/// travel): tonic made it here because the call could not complete, the
+/// connection being refused, reset or closed. Whatever code tonic chose
+/// for it (often `UNKNOWN`, with just "transport error" as its message),
+/// that is `Unavailable`, and the message gives the causes.
 pub fn from_status(status: &Status, peer: &str) -> BallistaError {
+    if let Some(source) = status.source() {
+        return BallistaError::Unavailable(format!(
+            "cannot reach {peer}: {}",
+            source_chain(source)
+        ));
+    }
     let msg = format!("{} (from {peer})", status.message());
     match status.code() {
         Code::InvalidArgument => BallistaError::InvalidArgument(msg),
@@ -65,5 +79,47 @@ pub fn from_flight_error(e: FlightError, peer: &str) -> BallistaError {
         FlightError::Tonic(status) => from_status(&status, peer),
         FlightError::Arrow(e) => BallistaError::Arrow(e),
         other => BallistaError::Execution(format!("Flight call to {peer} failed: {other}")),
+    }
+}
+
+/// An error with its causes, `: `-separated (a transport error's own text is
+/// often only "transport error").
+pub fn source_chain(e: &dyn Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        // Some layers repeat their cause's text in their own.
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_connection_is_unavailable_with_its_cause() {
+        // What tonic hands back when an established connection breaks: a
+        // status made on this side, UNKNOWN, with the I/O error as source.
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+        let status = Status::from_error(Box::new(reset));
+        assert_eq!(status.code(), Code::Unknown);
+        let e = from_status(&status, "grpc://127.0.0.1:1");
+        assert!(matches!(e, BallistaError::Unavailable(_)), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("grpc://127.0.0.1:1"), "{text}");
+        assert!(text.contains("connection reset"), "{text}");
+        // A status the peer sent has no source and keeps its code.
+        let sent = Status::unknown("boom");
+        assert!(matches!(
+            from_status(&sent, "p"),
+            BallistaError::Execution(_)
+        ));
     }
 }
