@@ -11,7 +11,28 @@ use tonic::{Code, Status};
 
 /// The gRPC status for an error raised while serving a call.
 pub fn to_status(e: BallistaError) -> Status {
-    Status::new(code_of(&e), e.to_string())
+    Status::new(code_of(&e), message_of(&e))
+}
+
+/// A status message: the error's text without the kind that the code
+/// already carries, since [`from_status`] puts it back (otherwise a client
+/// reads "Not found: Not found: ...").
+fn message_of(e: &BallistaError) -> String {
+    match e {
+        BallistaError::InvalidArgument(m)
+        | BallistaError::NotImplemented(m)
+        | BallistaError::NotFound(m)
+        | BallistaError::Unavailable(m)
+        | BallistaError::Cancelled(m)
+        | BallistaError::ResourcesExhausted(m)
+        | BallistaError::Execution(m) => m.clone(),
+        // DataFusion's own prefix is the one the client adds back.
+        BallistaError::DataFusion(
+            DataFusionError::Execution(m) | DataFusionError::ResourcesExhausted(m),
+        ) => m.clone(),
+        // Their kind is not the one the code maps back to: keep it.
+        other => other.to_string(),
+    }
 }
 
 /// The status code of an error: the caller's fault (invalid argument, not
@@ -102,6 +123,29 @@ pub fn source_chain(e: &dyn Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kind_is_said_once() {
+        let cases = [
+            BallistaError::NotFound("table `t` is gone".into()),
+            BallistaError::InvalidArgument("bad `x`".into()),
+            BallistaError::Execution("job j failed: boom".into()),
+            BallistaError::Unavailable("no executor".into()),
+            BallistaError::DataFusion(DataFusionError::Execution("table exists".into())),
+            BallistaError::DataFusion(DataFusionError::ResourcesExhausted("1 GiB".into())),
+        ];
+        for e in cases {
+            let text = e.to_string();
+            let back = from_status(&to_status(e), "peer");
+            assert_eq!(back.to_string(), format!("{text} (from peer)"));
+        }
+        // A kind that the code does not carry stays in the text.
+        let back = from_status(&to_status(BallistaError::Plan("no".into())), "peer");
+        assert_eq!(
+            back.to_string(),
+            "Invalid argument: Plan error: no (from peer)"
+        );
+    }
 
     #[test]
     fn a_broken_connection_is_unavailable_with_its_cause() {
