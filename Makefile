@@ -53,8 +53,8 @@ conformance: ## Conformance: every language's testee against the golden plans
 	python3 integration/conformance/run.py
 
 .PHONY: e2e
-e2e: ## End-to-end TPC-H SF 0.1 on real clusters (processes and embedded)
-	cargo test -p ballista-cli --test tpch -- --nocapture
+e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients
+	cargo test -p ballista-cli --test tpch --test faults --test concurrency -- --nocapture
 
 .PHONY: bench
 bench: ## TPC-H SF 1: Ballista (2 executors x 1 slot) vs DataFusion (2 partitions); 1 GiB memory check

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -109,6 +110,14 @@ pub struct SchedulerArgs {
     /// Port to listen on; 0 picks a free port (printed as `listening on IP:PORT`)
     #[arg(long, default_value_t = 50050)]
     pub port: u16,
+    /// An executor silent this long (no heartbeat; executors beat every
+    /// second) is lost and its work is rescheduled, e.g. `5s`, `1500ms`
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_executor_timeout)]
+    pub executor_timeout: Duration,
+    /// Queued and running jobs fail once no executor has been registered for
+    /// this long, e.g. `30s`, `2m`
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub no_executor_timeout: Duration,
 }
 
 impl SchedulerArgs {
@@ -222,6 +231,45 @@ pub fn parse_scale_factor(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses a duration: a number with a unit, `ms`, `s`, `m` or `h`
+/// (`1.5s`, `500ms`, `2m`); a bare number is seconds. Zero is rejected.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let invalid = || format!("`{text}` is not a duration (e.g. 500ms, 5s, 2m)");
+    let value: f64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit.trim().to_ascii_lowercase().as_str() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(invalid()),
+    };
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a usable duration: it must be positive"))
+}
+
+/// Parses `--executor-timeout`: a duration of at least two of the heartbeat
+/// intervals the scheduler asks of executors, or executors whose heartbeat
+/// is merely late would keep being dropped.
+pub fn parse_executor_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    let heartbeat = ballista_scheduler::SchedulerConfig::default().heartbeat_interval;
+    if d < 2 * heartbeat {
+        return Err(format!(
+            "`{text}` is too short: executors heartbeat every {heartbeat:?}, so the timeout \
+             must be at least {:?}",
+            2 * heartbeat
+        ));
+    }
+    Ok(d)
+}
+
 /// Parses a scheduler URL `scheme://host:port`, scheme one of grpc, grpcs,
 /// http, https.
 pub fn parse_scheduler_url(text: &str) -> Result<String, String> {
@@ -320,6 +368,23 @@ mod tests {
             panic!("expected scheduler")
         };
         assert_eq!(args.addr().to_string(), "127.0.0.1:0");
+        // The flags' defaults are the scheduler's own.
+        let defaults = ballista_scheduler::SchedulerConfig::default();
+        assert_eq!(args.executor_timeout, defaults.executor_timeout);
+        assert_eq!(args.no_executor_timeout, defaults.no_executor_timeout);
+
+        let Command::Scheduler(args) = parse(&[
+            "scheduler",
+            "--executor-timeout",
+            "2500ms",
+            "--no-executor-timeout",
+            "3s",
+        ])
+        .unwrap() else {
+            panic!("expected scheduler")
+        };
+        assert_eq!(args.executor_timeout, Duration::from_millis(2500));
+        assert_eq!(args.no_executor_timeout, Duration::from_secs(3));
 
         let Command::Executor(args) = parse(&[
             "executor",
@@ -362,11 +427,19 @@ mod tests {
 
     #[test]
     fn bad_flags_are_rejected_with_the_reason() {
-        let cases: [(&[&str], &str); 8] = [
+        let cases: [(&[&str], &str); 10] = [
             (&["--executors", "0"], "0 is not in 1.."),
             (&["-c", "select 1", "-f", "x.sql"], "cannot be used with"),
             (&["--format", "xml"], "possible values: table, csv, json"),
             (&["scheduler", "--port", "70000"], "70000"),
+            (
+                &["scheduler", "--executor-timeout", "1s"],
+                "must be at least 2s",
+            ),
+            (
+                &["scheduler", "--no-executor-timeout", "soon"],
+                "not a duration",
+            ),
             (
                 &["executor", "--scheduler", "localhost:50050"],
                 "not a scheduler URL",
@@ -394,6 +467,21 @@ mod tests {
         assert!(parse_byte_size("0").is_err());
         assert!(parse_byte_size("GiB").is_err());
         assert!(parse_byte_size("1..2GiB").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["0", "0s", "", "s", "5 days", "-1s", "1e400"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(parse_executor_timeout("1999ms").is_err());
+        assert_eq!(parse_executor_timeout("2s"), Ok(Duration::from_secs(2)));
     }
 
     #[test]

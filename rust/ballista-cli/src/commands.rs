@@ -59,6 +59,8 @@ pub async fn run_scheduler(args: SchedulerArgs) -> Result<()> {
     let handle = ballista_scheduler::start(SchedulerConfig {
         bind_host: args.bind.to_string(),
         port: args.port,
+        executor_timeout: args.executor_timeout,
+        no_executor_timeout: args.no_executor_timeout,
         ..SchedulerConfig::default()
     })
     .await

@@ -12,7 +12,7 @@ use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::actions;
-use crate::status::from_flight_error;
+use crate::status::{from_flight_error, source_chain};
 
 /// How long to wait for a TCP connection before calling a peer unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -140,19 +140,6 @@ fn http_url(url: &str) -> String {
     } else {
         format!("http://{url}")
     }
-}
-
-/// A transport error with its causes (tonic's top-level message alone is
-/// just "transport error").
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

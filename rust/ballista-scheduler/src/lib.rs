@@ -10,6 +10,8 @@
 //!   encoding each stage in the physical spec;
 //! - [`state`]: jobs, stages, task attempts and executors (no I/O);
 //! - [`scheduler`]: dispatching tasks to executors and reacting to them;
+//! - [`table_files`]: checking at submission that file tables still have
+//!   their files;
 //! - [`flight_service`]: the Flight surface over all of it.
 
 pub mod flight_service;
@@ -17,6 +19,7 @@ pub mod planner;
 pub mod scheduler;
 pub mod session;
 pub mod state;
+pub mod table_files;
 pub mod task_local;
 pub mod views;
 

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use crate::planner::{dag_text, explain_stages};
 use crate::session::{Catalog, Planned};
 use crate::state::{Effect, Job, SchedulerState};
+use crate::table_files::check_table_files;
 
 /// Scheduler settings.
 #[derive(Debug, Clone)]
@@ -165,6 +166,9 @@ impl Scheduler {
             Planned::CatalogChanged => return Ok(Submitted::CatalogChanged),
             Planned::Query(q) => q,
         };
+        // A table whose file was deleted would otherwise read as empty.
+        let runtime = self.inner.catalog.session("", &[], 1)?.runtime_env();
+        check_table_files(&q.logical, &runtime).await?;
         let job_id = new_job_id();
         // Encode every stage now, so a plan outside the spec fails at
         // submission with a clear error rather than at launch.

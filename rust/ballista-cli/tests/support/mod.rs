@@ -87,7 +87,20 @@ pub struct ProcessCluster {
 impl ProcessCluster {
     /// `ballista scheduler --port 0` and `executors` × `ballista executor`.
     pub fn start(executors: usize, slots: usize, extra_executor_args: &[&str]) -> Self {
-        let (scheduler, port) = spawn_server("scheduler", &["scheduler", "--port", "0"]);
+        Self::start_with(&[], executors, slots, extra_executor_args)
+    }
+
+    /// As [`ProcessCluster::start`], with extra flags for the scheduler
+    /// (such as `--executor-timeout 2s`).
+    pub fn start_with(
+        scheduler_args: &[&str],
+        executors: usize,
+        slots: usize,
+        extra_executor_args: &[&str],
+    ) -> Self {
+        let mut args = vec!["scheduler", "--port", "0"];
+        args.extend_from_slice(scheduler_args);
+        let (scheduler, port) = spawn_server("scheduler", &args);
         let url = format!("grpc://127.0.0.1:{port}");
         let mut cluster = Self {
             scheduler,
@@ -213,4 +226,92 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> Vec<String> {
     }
     rows.sort();
     rows
+}
+
+/// The eight TPC-H tables.
+pub const TPCH_TABLES: [&str; 8] = [
+    "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
+];
+
+/// Single-process DataFusion over the TPC-H data of [`tpch_data`]`(sf,
+/// parts)`: the reference results are computed with it.
+pub async fn tpch_reference(sf: f64, parts: usize) -> datafusion::prelude::SessionContext {
+    use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+    let dir = tpch_data(sf, parts);
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    for t in TPCH_TABLES {
+        ctx.register_parquet(
+            t,
+            dir.join(t).to_str().expect("utf-8"),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("register {t} in DataFusion: {e}"));
+    }
+    ctx
+}
+
+/// Registers the TPC-H tables of [`tpch_data`]`(sf, parts)` on a cluster.
+pub async fn register_tpch(ctx: &ballista_client::BallistaContext, sf: f64, parts: usize) {
+    let dir = tpch_data(sf, parts);
+    for t in TPCH_TABLES {
+        ctx.register_parquet(t, dir.join(t).to_str().expect("utf-8"))
+            .await
+            .unwrap_or_else(|e| panic!("register {t} on the cluster: {e}"));
+    }
+}
+
+/// True for a statement that returns rows (not DDL).
+pub fn is_query(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_lowercase();
+    head.starts_with("select") || head.starts_with("with")
+}
+
+/// The canonical rows of `sql` on single-process DataFusion.
+pub async fn reference_rows(
+    df: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Result<Vec<String>, String> {
+    let batches = df
+        .sql(sql)
+        .await
+        .map_err(|e| format!("DataFusion: {e}"))?
+        .collect()
+        .await
+        .map_err(|e| format!("DataFusion: {e}"))?;
+    Ok(canonical_rows(&batches))
+}
+
+/// The canonical rows of `sql` on a cluster.
+pub async fn ballista_rows(
+    ctx: &ballista_client::BallistaContext,
+    sql: &str,
+) -> Result<Vec<String>, String> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| format!("Ballista plan: {e}"))?
+        .collect()
+        .await
+        .map_err(|e| format!("Ballista: {e}"))?;
+    Ok(canonical_rows(&batches))
+}
+
+/// `Ok` when `actual` equals `expected` (both canonical and non-empty);
+/// otherwise what differs, labelled with `what`.
+pub fn same_rows(what: &str, expected: &[String], actual: &[String]) -> Result<(), String> {
+    if expected.is_empty() {
+        // Every TPC-H query returns rows at SF 0.1: an empty reference would
+        // make the comparison meaningless.
+        return Err(format!("{what}: the reference result is empty"));
+    }
+    if expected != actual {
+        return Err(format!(
+            "{what}: {} rows expected, {} returned; first difference: {:?}",
+            expected.len(),
+            actual.len(),
+            expected.iter().zip(actual).find(|(x, y)| x != y)
+        ));
+    }
+    Ok(())
 }
