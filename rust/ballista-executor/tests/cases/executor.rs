@@ -454,6 +454,10 @@ async fn a_full_executor_refuses_tasks_and_removing_a_job_aborts_its_tasks() {
         .await
         .unwrap();
     // Released, the fetch fails; the failure is reported as such.
+    eventually("job-next's fetch to wait on the staller", WAIT, || {
+        (scheduler.log.stalled.load(Ordering::SeqCst) >= 2).then_some(())
+    })
+    .await;
     scheduler.log.gate.notify_waiters();
     let status = scheduler.status_of("job-next", WAIT).await;
     assert_eq!(status.state, pb::TaskState::Failed as i32);

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -189,6 +189,9 @@ pub struct SchedulerLog {
     pub heartbeat_interval_ms: AtomicU64,
     /// Released to let a stalled `DoGet` end.
     pub gate: Notify,
+    /// How many `DoGet`s have started waiting on `gate` (a release only
+    /// reaches those already waiting).
+    pub stalled: AtomicUsize,
 }
 
 impl SchedulerLog {
@@ -314,7 +317,13 @@ impl FlightService for Service {
     async fn do_get(&self, _: Request<Ticket>) -> Result<Response<Self::DoGetStream>, Status> {
         let log = Arc::clone(&self.0);
         let stream = futures::stream::once(async move {
-            log.gate.notified().await;
+            let released = log.gate.notified();
+            tokio::pin!(released);
+            // Waiting from here on: count it only once a release would
+            // reach it.
+            released.as_mut().enable();
+            log.stalled.fetch_add(1, Ordering::SeqCst);
+            released.await;
             Err(Status::unavailable("the stalling peer was released"))
         });
         Ok(Response::new(stream.boxed()))
