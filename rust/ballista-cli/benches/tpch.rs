@@ -24,15 +24,15 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use ballista_client::BallistaContext;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use support::{ProcessCluster, canonical_rows, query, tpch_data};
+use datafusion::prelude::SessionContext;
+use support::{
+    ProcessCluster, canonical_rows, is_query, query, register_tpch, tpch_data, tpch_reference,
+};
 
-const TABLES: [&str; 8] = ballista_datagen::tpch::TABLES;
 const GIB: u64 = 1 << 30;
 
 struct Settings {
@@ -83,34 +83,6 @@ impl Settings {
     }
 }
 
-async fn datafusion_context(dir: &Path) -> SessionContext {
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
-    for t in TABLES {
-        let path = dir.join(t);
-        ctx.register_parquet(
-            t,
-            path.to_str().expect("utf-8 path"),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .expect("register table in DataFusion");
-    }
-    ctx
-}
-
-async fn ballista_context(url: &str, dir: &Path) -> BallistaContext {
-    let ctx = BallistaContext::remote(url)
-        .await
-        .expect("connect to the cluster");
-    for t in TABLES {
-        let path = dir.join(t);
-        ctx.register_parquet(t, path.to_str().expect("utf-8 path"))
-            .await
-            .expect("register table in Ballista");
-    }
-    ctx
-}
-
 /// Runs the statements of query `n`; returns the rows of its query (the
 /// statement that is not DDL) and the time for all statements.
 async fn run_datafusion(ctx: &SessionContext, n: usize) -> (Vec<RecordBatch>, Duration) {
@@ -148,11 +120,6 @@ async fn run_ballista(ctx: &BallistaContext, n: usize) -> (Vec<RecordBatch>, Dur
     (rows, start.elapsed())
 }
 
-fn is_query(sql: &str) -> bool {
-    let head = sql.trim_start().to_ascii_lowercase();
-    head.starts_with("select") || head.starts_with("with")
-}
-
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -162,10 +129,19 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn speed(settings: &Settings, dir: &Path, report: &mut String) {
+/// A client of the cluster at `url` with the TPC-H tables registered.
+async fn ballista_context(url: &str, settings: &Settings) -> BallistaContext {
+    let ctx = BallistaContext::remote(url)
+        .await
+        .expect("connect to the cluster");
+    register_tpch(&ctx, settings.sf, settings.parts).await;
+    ctx
+}
+
+async fn speed(settings: &Settings, report: &mut String) {
     let cluster = ProcessCluster::start(2, 1, &[]);
-    let ballista = ballista_context(&cluster.url, dir).await;
-    let datafusion = datafusion_context(dir).await;
+    let ballista = ballista_context(&cluster.url, settings).await;
+    let datafusion = tpch_reference(settings.sf, settings.parts).await;
 
     writeln!(
         report,
@@ -219,11 +195,11 @@ fn peak_rss(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
-async fn memory(dir: &Path, report: &mut String) -> bool {
+async fn memory(settings: &Settings, report: &mut String) -> bool {
     let limit = "1GiB";
     let cluster = ProcessCluster::start(2, 2, &["--memory-limit", limit]);
-    let ballista = ballista_context(&cluster.url, dir).await;
-    let datafusion = datafusion_context(dir).await;
+    let ballista = ballista_context(&cluster.url, settings).await;
+    let datafusion = tpch_reference(settings.sf, settings.parts).await;
     writeln!(
         report,
         "## Memory: 2 executors × 2 slots, memory limit {limit} each\n\n\
@@ -282,8 +258,8 @@ fn main() {
             "release"
         },
     );
-    runtime.block_on(speed(&settings, &dir, &mut report));
-    let memory_ok = !settings.memory || runtime.block_on(memory(&dir, &mut report));
+    runtime.block_on(speed(&settings, &mut report));
+    let memory_ok = !settings.memory || runtime.block_on(memory(&settings, &mut report));
     println!("{report}");
     if bench {
         let out = support::target_dir().join("bench");

@@ -6,68 +6,16 @@ mod support;
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
 use ballista_client::BallistaContext;
 use ballista_client::standalone::{EmbeddedCluster, StandaloneConfig};
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use support::{ProcessCluster, canonical_rows, query, tpch_data};
+use datafusion::prelude::SessionContext;
+use support::{
+    ProcessCluster, ballista_rows, is_query, query, reference_rows, register_tpch, same_rows,
+    tpch_reference,
+};
 
 const SF: f64 = 0.1;
-const TABLES: [&str; 8] = [
-    "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
-];
-
-async fn reference() -> SessionContext {
-    let dir = tpch_data(SF, 2);
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
-    for t in TABLES {
-        ctx.register_parquet(
-            t,
-            dir.join(t).to_str().unwrap(),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .unwrap();
-    }
-    ctx
-}
-
-async fn register(ctx: &BallistaContext) {
-    let dir = tpch_data(SF, 2);
-    for t in TABLES {
-        ctx.register_parquet(t, dir.join(t).to_str().unwrap())
-            .await
-            .unwrap();
-    }
-}
-
-async fn run_datafusion(
-    n: usize,
-    df: &SessionContext,
-    sql: &str,
-) -> Result<Vec<RecordBatch>, String> {
-    let fail = |e: datafusion::error::DataFusionError| format!("q{n} DataFusion: {e}");
-    df.sql(sql)
-        .await
-        .map_err(fail)?
-        .collect()
-        .await
-        .map_err(fail)
-}
-
-async fn run_ballista(
-    n: usize,
-    ctx: &BallistaContext,
-    sql: &str,
-) -> Result<Vec<RecordBatch>, String> {
-    let df = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| format!("q{n} Ballista plan: {e}"))?;
-    df.collect()
-        .await
-        .map_err(|e| format!("q{n} Ballista: {e}"))
-}
+const PARTS: usize = 2;
 
 /// Runs every statement of query `n` on both; compares the results of its
 /// query (Q15 creates a view before it and drops it after).
@@ -75,32 +23,21 @@ async fn compare(n: usize, ballista: &BallistaContext, df: &SessionContext) -> R
     let mut expected = vec![];
     let mut actual = vec![];
     for sql in &query(n) {
-        let e = run_datafusion(n, df, sql).await?;
-        let a = run_ballista(n, ballista, sql).await?;
-        let head = sql.trim_start().to_ascii_lowercase();
-        if head.starts_with("select") || head.starts_with("with") {
+        let e = reference_rows(df, sql)
+            .await
+            .map_err(|e| format!("q{n}: {e}"))?;
+        let a = ballista_rows(ballista, sql)
+            .await
+            .map_err(|e| format!("q{n}: {e}"))?;
+        if is_query(sql) {
             (expected, actual) = (e, a);
         }
     }
-    let (e, a) = (canonical_rows(&expected), canonical_rows(&actual));
-    if e.is_empty() && n != 0 {
-        // Every TPC-H query returns rows at SF 0.1; an empty reference would
-        // make the comparison meaningless.
-        return Err(format!("q{n}: reference result is empty"));
-    }
-    if e != a {
-        return Err(format!(
-            "q{n}: {} rows expected, {} returned; first difference: {:?}",
-            e.len(),
-            a.len(),
-            e.iter().zip(&a).find(|(x, y)| x != y)
-        ));
-    }
-    Ok(())
+    same_rows(&format!("q{n}"), &expected, &actual)
 }
 
 async fn run_all(ballista: &BallistaContext) {
-    let df = reference().await;
+    let df = tpch_reference(SF, PARTS).await;
     let mut failures = vec![];
     for n in 1..=22 {
         let start = std::time::Instant::now();
@@ -121,7 +58,7 @@ async fn run_all(ballista: &BallistaContext) {
 async fn tpch_on_separate_processes() {
     let cluster = ProcessCluster::start(2, 2, &[]);
     let ctx = BallistaContext::remote(&cluster.url).await.unwrap();
-    register(&ctx).await;
+    register_tpch(&ctx, SF, PARTS).await;
     run_all(&ctx).await;
 }
 
@@ -137,6 +74,6 @@ async fn tpch_on_the_embedded_cluster() {
     let ctx = BallistaContext::for_cluster(Arc::new(cluster))
         .await
         .unwrap();
-    register(&ctx).await;
+    register_tpch(&ctx, SF, PARTS).await;
     run_all(&ctx).await;
 }

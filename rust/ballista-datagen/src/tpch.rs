@@ -4,7 +4,7 @@
 //! Large tables are split into `parts` files so that scans have several file
 //! groups; `nation` and `region` (25 and 5 rows) are always one file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tpchgen::generators::{
     CustomerGenerator, LineItemGenerator, NationGenerator, OrderGenerator, PartGenerator,
@@ -98,6 +98,16 @@ pub fn statements(text: &str) -> Vec<String> {
         })
         .filter(|s| !s.trim().is_empty())
         .collect()
+}
+
+/// Where tests and benchmarks find the 22 reference query files:
+/// `BALLISTA_TPCH_QUERIES`, or `shared/tpch/queries` beside the repository.
+pub fn reference_queries_dir() -> PathBuf {
+    std::env::var_os("BALLISTA_TPCH_QUERIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
+        })
 }
 
 /// The statements of query `n` (1..=22) read from `<queries_dir>/q<n>.sql`.

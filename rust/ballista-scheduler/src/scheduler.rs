@@ -167,8 +167,7 @@ impl Scheduler {
             Planned::Query(q) => q,
         };
         // A table whose file was deleted would otherwise read as empty.
-        let runtime = self.inner.catalog.session("", &[], 1)?.runtime_env();
-        check_table_files(&q.logical, &runtime).await?;
+        check_table_files(&q.logical, &self.inner.catalog.runtime_env()).await?;
         let job_id = new_job_id();
         // Encode every stage now, so a plan outside the spec fails at
         // submission with a clear error rather than at launch.

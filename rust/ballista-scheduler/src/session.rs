@@ -123,6 +123,11 @@ impl Catalog {
         Ok(SessionContext::new_with_state(state))
     }
 
+    /// The runtime (object stores, caches) every session shares.
+    pub fn runtime_env(&self) -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
+        self.ctx.runtime_env()
+    }
+
     /// Forgets the views of client sessions idle for longer than `ttl`.
     pub fn expire_sessions(&self, ttl: std::time::Duration) -> usize {
         self.views.expire(ttl)

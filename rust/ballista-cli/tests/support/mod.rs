@@ -166,19 +166,10 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// Directory of the reference TPC-H queries (`../shared/tpch/queries`
-/// beside the repository, or `BALLISTA_TPCH_QUERIES`).
-pub fn queries_dir() -> PathBuf {
-    std::env::var_os("BALLISTA_TPCH_QUERIES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
-        })
-}
-
 /// The statements of TPC-H query `n` (Q15 has three).
 pub fn query(n: usize) -> Vec<String> {
-    ballista_datagen::tpch::query(&queries_dir(), n).unwrap_or_else(|e| panic!("{e}"))
+    ballista_datagen::tpch::query(&ballista_datagen::tpch::reference_queries_dir(), n)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Rows as sorted strings; floats rounded to 6 significant places so that

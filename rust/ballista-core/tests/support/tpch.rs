@@ -51,19 +51,11 @@ pub async fn register_tables(ctx: &SessionContext, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Directory of the reference query files.
-pub fn queries_dir() -> PathBuf {
-    std::env::var_os("BALLISTA_TPCH_QUERIES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
-        })
-}
-
 /// The SQL statements of query `n` (1..=22); Q15 has three (create view,
 /// select, drop view).
 pub fn query(n: usize) -> Vec<String> {
-    ballista_datagen::tpch::query(&queries_dir(), n).unwrap_or_else(|e| panic!("{e}"))
+    ballista_datagen::tpch::query(&ballista_datagen::tpch::reference_queries_dir(), n)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The statement of query `n` that produces its result (the select of Q15),
