@@ -7,6 +7,8 @@
 //!   `remove_job_data`, and `DoGet(FetchPartition)` streaming shuffle and
 //!   result files;
 //! - `task`: running one task (settings, plan decoding, write, status);
+//! - [`narrow`]: a stage plan narrowed to the task's one partition, so
+//!   that joins can filter their inputs with dynamic filters;
 //! - [`shuffle`]: the runtime operators of the spec as DataFusion plans —
 //!   [`ShuffleWriterExec`], [`ShuffleReaderExec`], [`ResultSinkExec`] — and
 //!   the on-disk layout of shuffle data;
@@ -32,6 +34,7 @@ pub mod codec;
 pub mod config;
 pub mod executor;
 mod flight_service;
+pub mod narrow;
 pub mod shuffle;
 mod task;
 

@@ -11,10 +11,12 @@ use ballista_core::error::required;
 use ballista_core::serde::physical::physical_plan_from_proto;
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use tracing::{info, warn};
 
 use crate::executor::{ExecutorState, task_name};
+use crate::narrow::{narrow, optimize_narrowed};
 use crate::shuffle::{ResultSinkExec, ShuffleWriterExec};
 
 /// Runs `definition` to completion and returns its status (never panics on
@@ -103,10 +105,17 @@ async fn execute(
     let plan: &dyn ExecutionPlan = plan.as_ref();
     if let Some(write) = plan.downcast_ref::<ShuffleWriterExec>() {
         same_job(task_id, write.job_id(), write.stage_id())?;
-        write.write(partition, ctx).await
+        match narrowed_input(write.input(), partition, &ctx)? {
+            Some(input) => write.write_narrowed(partition, input, ctx).await,
+            None => write.write(partition, ctx).await,
+        }
     } else if let Some(sink) = plan.downcast_ref::<ResultSinkExec>() {
         same_job(task_id, sink.job_id(), sink.stage_id())?;
-        Ok(vec![sink.write(partition, ctx).await?])
+        let location = match narrowed_input(sink.input(), partition, &ctx)? {
+            Some(input) => sink.write_narrowed(partition, input, ctx).await?,
+            None => sink.write(partition, ctx).await?,
+        };
+        Ok(vec![location])
     } else {
         Err(BallistaError::invalid(
             "TaskDefinition.plan",
@@ -116,6 +125,27 @@ async fn execute(
             ),
         ))
     }
+}
+
+/// The stage input narrowed to the task's partition, with the dynamic
+/// filters that narrowing makes possible (`narrow.rs`); `None` to run the
+/// input's partition as it is: a stage of one task (nothing to narrow), or
+/// an input holding an operator that cannot be narrowed.
+fn narrowed_input(
+    input: &Arc<dyn ExecutionPlan>,
+    partition: usize,
+    ctx: &TaskContext,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    if input.output_partitioning().partition_count() <= 1 {
+        return Ok(None);
+    }
+    let Some(narrowed) = narrow(input, partition)? else {
+        return Ok(None);
+    };
+    Ok(Some(optimize_narrowed(
+        narrowed,
+        ctx.session_config().options(),
+    )?))
 }
 
 /// A plan writing into another job's directory would escape that job's

@@ -7,18 +7,28 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use ballista_core::{BallistaError, Result};
 use ballista_flight::FlightConn;
 use ballista_flight::client::endpoint_url;
 use ballista_flight::status::from_flight_error;
 use ballista_proto::v1 as pb;
+use datafusion::common::ScalarValue;
+use datafusion::common::cast::as_boolean_array;
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
+use datafusion::physical_plan::stream::{
+    RecordBatchReceiverStreamBuilder, RecordBatchStreamAdapter,
+};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
@@ -100,6 +110,11 @@ impl ConnectionCache {
 /// [`BallistaError::FetchFailed`] naming the executor that holds it
 /// (wrapped in a DataFusion error; [`BallistaError::find_in`] finds it), so
 /// the scheduler can recompute that executor's map outputs.
+///
+/// Filters pushed into the reader (see [`narrow`](crate::narrow)) — above
+/// all the dynamic filters of hash joins and TopK sorts in the same stage —
+/// are applied to each batch as the consumer polls it, so a join's probe
+/// input is filtered with the build side's keys once they are known.
 #[derive(Debug, Clone)]
 pub struct ShuffleReaderExec {
     schema: SchemaRef,
@@ -109,6 +124,8 @@ pub struct ShuffleReaderExec {
     work_dir: PathBuf,
     connections: Arc<ConnectionCache>,
     fetch_concurrency: usize,
+    /// Rows failing any of these are dropped (a conjunction).
+    filters: Vec<Arc<dyn PhysicalExpr>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -148,8 +165,29 @@ impl ShuffleReaderExec {
             work_dir,
             connections,
             fetch_concurrency: DEFAULT_FETCH_CONCURRENCY,
+            filters: Vec::new(),
             properties,
         })
+    }
+
+    /// The same reader, reading only output partition `partition` as its
+    /// one partition. `None` if there is no such partition.
+    pub fn narrowed(&self, partition: usize) -> Option<Self> {
+        let locations = self.partitions.get(partition)?.clone();
+        let mut narrowed = self.clone();
+        narrowed.partitions = vec![locations];
+        narrowed.properties = Arc::new(
+            self.properties
+                .as_ref()
+                .clone()
+                .with_partitioning(Partitioning::UnknownPartitioning(1)),
+        );
+        Some(narrowed)
+    }
+
+    /// Filters applied to every batch read (all must hold).
+    pub fn filters(&self) -> &[Arc<dyn PhysicalExpr>] {
+        &self.filters
     }
 
     /// Reads up to `n` (at least 1) locations at the same time.
@@ -273,6 +311,28 @@ impl Fetcher {
     }
 }
 
+/// Keeps the rows of `batch` for which every filter holds. Evaluated when
+/// the batch is polled, so a dynamic filter has its latest value.
+fn apply_filters(
+    filters: &[Arc<dyn PhysicalExpr>],
+    mut batch: RecordBatch,
+) -> datafusion::common::Result<RecordBatch> {
+    for filter in filters {
+        if batch.num_rows() == 0 {
+            break;
+        }
+        batch = match filter.evaluate(&batch)? {
+            // An unfilled dynamic filter is `true`: nothing to do.
+            ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))) => batch,
+            value => {
+                let mask = value.into_array(batch.num_rows())?;
+                filter_record_batch(&batch, as_boolean_array(&mask)?)?
+            }
+        };
+    }
+    Ok(batch)
+}
+
 /// Names a location in messages.
 fn describe(l: &pb::PartitionLocation) -> String {
     format!(
@@ -285,12 +345,19 @@ impl DisplayAs for ShuffleReaderExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let locations: usize = self.partitions.iter().map(Vec::len).sum();
         match t {
-            DisplayFormatType::Default | DisplayFormatType::Verbose => write!(
-                f,
-                "ShuffleReaderExec: stage={}, partitions={}, locations={locations}",
-                self.stage_id,
-                self.partitions.len()
-            ),
+            DisplayFormatType::Default | DisplayFormatType::Verbose => {
+                write!(
+                    f,
+                    "ShuffleReaderExec: stage={}, partitions={}, locations={locations}",
+                    self.stage_id,
+                    self.partitions.len()
+                )?;
+                if !self.filters.is_empty() {
+                    let filters: Vec<String> = self.filters.iter().map(|e| e.to_string()).collect();
+                    write!(f, ", filters=[{}]", filters.join(", "))?;
+                }
+                Ok(())
+            }
             DisplayFormatType::TreeRender => {
                 writeln!(f, "stage={}", self.stage_id)?;
                 write!(f, "partitions={}", self.partitions.len())
@@ -314,9 +381,41 @@ impl ExecutionPlan for ShuffleReaderExec {
 
     fn apply_expressions(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::common::Result<TreeNodeRecursion>,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::common::Result<TreeNodeRecursion>,
     ) -> datafusion::common::Result<TreeNodeRecursion> {
+        for filter in &self.filters {
+            if f(filter)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
         Ok(TreeNodeRecursion::Continue)
+    }
+
+    /// Takes every filter a parent pushes down: the reader evaluates them
+    /// exactly, so the parent may rely on them.
+    fn handle_child_pushdown_result(
+        &self,
+        _phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> datafusion::common::Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let pushed: Vec<Arc<dyn PhysicalExpr>> = child_pushdown_result
+            .parent_filters
+            .into_iter()
+            .map(|f| f.filter)
+            .collect();
+        if pushed.is_empty() {
+            return Ok(FilterPushdownPropagation::with_parent_pushdown_result(
+                vec![],
+            ));
+        }
+        let accepted = vec![PushedDown::Yes; pushed.len()];
+        let mut with_filters = self.clone();
+        with_filters.filters.extend(pushed);
+        Ok(
+            FilterPushdownPropagation::with_parent_pushdown_result(accepted)
+                .with_updated_node(Arc::new(with_filters) as Arc<dyn ExecutionPlan>),
+        )
     }
 
     fn with_new_children(
@@ -370,6 +469,18 @@ impl ExecutionPlan for ShuffleReaderExec {
                 .await
                 .map_err(DataFusionError::from)
         });
-        Ok(builder.build())
+        let stream = builder.build();
+        if self.filters.is_empty() {
+            return Ok(stream);
+        }
+        let filters = self.filters.clone();
+        let filtered = stream.try_filter_map(move |batch| {
+            let filtered = apply_filters(&filters, batch);
+            async move { filtered.map(|b| (b.num_rows() > 0).then_some(b)) }
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            filtered,
+        )))
     }
 }

@@ -100,6 +100,27 @@ impl ResultSinkExec {
         partition: usize,
         ctx: Arc<TaskContext>,
     ) -> Result<pb::PartitionLocation> {
+        self.write_from(partition, None, ctx).await
+    }
+
+    /// Like [`write`](Self::write), but reads the task's rows from
+    /// `narrowed`: a one-partition plan equal to partition `partition` of
+    /// the input (see [`narrow`](crate::narrow)).
+    pub async fn write_narrowed(
+        &self,
+        partition: usize,
+        narrowed: Arc<dyn ExecutionPlan>,
+        ctx: Arc<TaskContext>,
+    ) -> Result<pb::PartitionLocation> {
+        self.write_from(partition, Some(narrowed), ctx).await
+    }
+
+    async fn write_from(
+        &self,
+        partition: usize,
+        narrowed: Option<Arc<dyn ExecutionPlan>>,
+        ctx: Arc<TaskContext>,
+    ) -> Result<pb::PartitionLocation> {
         let count = self.input.output_partitioning().partition_count();
         if partition >= count {
             return Err(BallistaError::InvalidArgument(format!(
@@ -117,7 +138,10 @@ impl ResultSinkExec {
             Some(0),
         );
         let outcome = async {
-            let mut input = self.input.execute(partition, ctx)?;
+            let mut input = match &narrowed {
+                Some(plan) => plan.execute(0, ctx)?,
+                None => self.input.execute(partition, ctx)?,
+            };
             while let Some(batch) = input.next().await {
                 let batch = batch?;
                 if batch.num_rows() > 0 {

@@ -176,6 +176,27 @@ impl ShuffleWriterExec {
         map_partition: usize,
         ctx: Arc<TaskContext>,
     ) -> Result<Vec<pb::PartitionLocation>> {
+        self.write_from(map_partition, None, ctx).await
+    }
+
+    /// Like [`write`](Self::write), but reads the task's rows from
+    /// `narrowed`: a one-partition plan equal to partition `map_partition`
+    /// of the input (see [`narrow`](crate::narrow)).
+    pub async fn write_narrowed(
+        &self,
+        map_partition: usize,
+        narrowed: Arc<dyn ExecutionPlan>,
+        ctx: Arc<TaskContext>,
+    ) -> Result<Vec<pb::PartitionLocation>> {
+        self.write_from(map_partition, Some(narrowed), ctx).await
+    }
+
+    async fn write_from(
+        &self,
+        map_partition: usize,
+        narrowed: Option<Arc<dyn ExecutionPlan>>,
+        ctx: Arc<TaskContext>,
+    ) -> Result<Vec<pb::PartitionLocation>> {
         let map_count = self.input.output_partitioning().partition_count();
         if map_partition >= map_count {
             return Err(BallistaError::InvalidArgument(format!(
@@ -199,7 +220,10 @@ impl ShuffleWriterExec {
         let mut coalescers = Coalescers::new(schema, batch_size, &ctx, self, map_partition);
 
         let outcome = async {
-            let mut input = self.input.execute(map_partition, Arc::clone(&ctx))?;
+            let mut input = match &narrowed {
+                Some(plan) => plan.execute(0, Arc::clone(&ctx))?,
+                None => self.input.execute(map_partition, Arc::clone(&ctx))?,
+            };
             while let Some(batch) = input.next().await {
                 let batch = batch?;
                 if batch.num_rows() == 0 {

@@ -3,5 +3,6 @@
 mod codec;
 mod executor;
 mod flight_service;
+mod narrow;
 mod shuffle_reader;
 mod shuffle_writer;
