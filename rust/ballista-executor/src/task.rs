@@ -12,8 +12,9 @@ use ballista_core::serde::physical::physical_plan_from_proto;
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
 use datafusion::execution::TaskContext;
+use datafusion::physical_plan::display::DisplayableExecutionPlan;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::executor::{ExecutorState, task_name};
 use crate::narrow::{narrow, optimize_narrowed};
@@ -106,14 +107,34 @@ async fn execute(
     if let Some(write) = plan.downcast_ref::<ShuffleWriterExec>() {
         same_job(task_id, write.job_id(), write.stage_id())?;
         match narrowed_input(write.input(), partition, &ctx)? {
-            Some(input) => write.write_narrowed(partition, input, ctx).await,
-            None => write.write(partition, ctx).await,
+            Some(input) => {
+                let written = write
+                    .write_narrowed(partition, Arc::clone(&input), ctx)
+                    .await;
+                log_plan(task_id, &input);
+                written
+            }
+            None => {
+                let written = write.write(partition, ctx).await;
+                log_plan(task_id, write.input());
+                written
+            }
         }
     } else if let Some(sink) = plan.downcast_ref::<ResultSinkExec>() {
         same_job(task_id, sink.job_id(), sink.stage_id())?;
         let location = match narrowed_input(sink.input(), partition, &ctx)? {
-            Some(input) => sink.write_narrowed(partition, input, ctx).await?,
-            None => sink.write(partition, ctx).await?,
+            Some(input) => {
+                let written = sink
+                    .write_narrowed(partition, Arc::clone(&input), ctx)
+                    .await;
+                log_plan(task_id, &input);
+                written?
+            }
+            None => {
+                let written = sink.write(partition, ctx).await;
+                log_plan(task_id, sink.input());
+                written?
+            }
         };
         Ok(vec![location])
     } else {
@@ -146,6 +167,16 @@ fn narrowed_input(
         narrowed,
         ctx.session_config().options(),
     )?))
+}
+
+/// Logs the plan a task ran, with its metrics (rows, time per operator), at
+/// debug level: `RUST_LOG=ballista_executor=debug` shows where a slow task
+/// spent its time.
+fn log_plan(task_id: &pb::TaskId, plan: &Arc<dyn ExecutionPlan>) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let shown = DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true);
+        debug!(task = %task_name(task_id), "task plan with metrics:\n{shown}");
+    }
 }
 
 /// A plan writing into another job's directory would escape that job's
