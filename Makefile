@@ -60,6 +60,10 @@ e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurre
 bench: ## TPC-H SF 1: Ballista (2 executors x 1 slot) vs DataFusion (2 partitions); 1 GiB memory check
 	cargo bench -p ballista-cli --bench tpch
 
+.PHONY: bench-shuffle
+bench-shuffle: ## Shuffle write/read throughput (local files and Flight loopback) vs memcpy and file-read bounds
+	cargo bench -p ballista-executor --bench shuffle
+
 .PHONY: slt
 slt: ## The sqllogictest (.slt) files on both kinds of cluster and on DataFusion
 	cargo test -p ballista-cli --test sqllogictest -- --nocapture
