@@ -13,7 +13,9 @@ import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.flight.FlightStream;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.util.TransferPair;
 import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
@@ -84,7 +86,7 @@ final class ResultReader extends ArrowReader {
         FlightStream stream = client.getStream(endpoint.getTicket())) {
       VectorSchemaRoot root = stream.getRoot();
       while (!closed && stream.next()) {
-        batches.add(new VectorUnloader(root).getRecordBatch());
+        batches.add(takeBatch(root));
       }
       if (closed) {
         stream.cancel("reader closed", null);
@@ -94,6 +96,23 @@ final class ResultReader extends ArrowReader {
       throw Errors.from(e, peer);
     }
     return batches;
+  }
+
+  /**
+   * The stream's current batch, moved to this reader's allocator: the stream's buffers belong to
+   * its client's allocator, which is closed with the client once the partition is read.
+   */
+  private ArrowRecordBatch takeBatch(VectorSchemaRoot root) {
+    List<FieldVector> moved = new ArrayList<>();
+    for (FieldVector v : root.getFieldVectors()) {
+      TransferPair pair = v.getTransferPair(allocator);
+      pair.transfer();
+      moved.add((FieldVector) pair.getTo());
+    }
+    try (VectorSchemaRoot owned = new VectorSchemaRoot(moved)) {
+      owned.setRowCount(root.getRowCount());
+      return new VectorUnloader(owned).getRecordBatch();
+    }
   }
 
   @Override

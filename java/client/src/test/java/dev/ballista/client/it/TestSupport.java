@@ -59,7 +59,10 @@ public final class TestSupport {
    *
    * @return the directory of the eight table directories
    */
-  public static Path tpchData() {
+  public static synchronized Path tpchData() {
+    if (tpch != null) {
+      return tpch;
+    }
     Path dir = cargoTargetDir().resolve("tpch-data/sf0.01-p2");
     run(
         ballistaBin().toString(),
@@ -71,8 +74,11 @@ public final class TestSupport {
         "2",
         "--out",
         dir.toString());
+    tpch = dir;
     return dir;
   }
+
+  private static Path tpch;
 
   /** The eight TPC-H tables. */
   public static final List<String> TPCH_TABLES =
@@ -121,7 +127,9 @@ public final class TestSupport {
 
   private static void run(String... command) {
     try {
-      Process p = new ProcessBuilder(command).inheritIO().start();
+      ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+      pb.environment().putIfAbsent("RUST_LOG", "warn");
+      Process p = pb.start();
       if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
         throw new IllegalStateException(String.join(" ", command) + " failed");
@@ -231,7 +239,9 @@ public final class TestSupport {
     command.addAll(List.of(args));
     Process p;
     try {
-      p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+      pb.environment().putIfAbsent("RUST_LOG", "warn");
+      p = pb.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name, e);
     }
