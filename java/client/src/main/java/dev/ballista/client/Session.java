@@ -25,11 +25,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.apache.arrow.flight.FlightEndpoint;
 import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowReader;
+import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.VectorSchemaRootAppender;
 
 /**
@@ -216,12 +218,32 @@ public final class Session implements AutoCloseable {
 
   // ---- running ---------------------------------------------------------------------------------
 
-  private FlightInfo execute(DataFrame df) {
-    return transport.execute(query().setPlan(df.plan()).build().toByteArray());
+  private FlightInfo execute(dev.ballista.proto.v1.Relation plan) {
+    return transport.execute(query().setPlan(plan).build().toByteArray());
+  }
+
+  /**
+   * Runs {@code df} and returns where its result partitions are, without fetching them; for
+   * readers that split a result across tasks or processes ({@link ResultPartition#open}).
+   *
+   * @param df the plan
+   * @return the schema and the partitions
+   */
+  public QueryResult execute(DataFrame df) {
+    FlightInfo info = execute(df.plan());
+    List<ResultPartition> partitions = new ArrayList<>();
+    for (FlightEndpoint e : info.getEndpoints()) {
+      // Without a location the scheduler relays the partition.
+      String location =
+          e.getLocations().isEmpty() ? schedulerUrl() : e.getLocations().get(0).getUri().toString();
+      partitions.add(new ResultPartition(partitions.size(), location, e.getTicket().getBytes()));
+    }
+    return new QueryResult(
+        info.getSchemaOptional().orElse(new Schema(List.of())), partitions, info.getRecords());
   }
 
   ArrowReader stream(DataFrame df) {
-    return transport.fetch(execute(df));
+    return transport.fetch(execute(df.plan()));
   }
 
   List<Row> collectRows(DataFrame df) {

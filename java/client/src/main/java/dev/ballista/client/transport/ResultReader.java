@@ -86,7 +86,7 @@ final class ResultReader extends ArrowReader {
         FlightStream stream = client.getStream(endpoint.getTicket())) {
       VectorSchemaRoot root = stream.getRoot();
       while (!closed && stream.next()) {
-        batches.add(takeBatch(root));
+        batches.add(takeBatch(root, allocator));
       }
       if (closed) {
         stream.cancel("reader closed", null);
@@ -102,7 +102,7 @@ final class ResultReader extends ArrowReader {
    * The stream's current batch, moved to this reader's allocator: the stream's buffers belong to
    * its client's allocator, which is closed with the client once the partition is read.
    */
-  private ArrowRecordBatch takeBatch(VectorSchemaRoot root) {
+  static ArrowRecordBatch takeBatch(VectorSchemaRoot root, BufferAllocator allocator) {
     List<FieldVector> moved = new ArrayList<>();
     for (FieldVector v : root.getFieldVectors()) {
       TransferPair pair = v.getTransferPair(allocator);

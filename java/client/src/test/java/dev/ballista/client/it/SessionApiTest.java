@@ -111,6 +111,23 @@ class SessionApiTest {
   }
 
   @Test
+  void partitionsReadOneByOneWithoutTheSession() throws IOException {
+    DataFrame df = session.table("lineitem").selectColumns("l_orderkey");
+    dev.ballista.client.QueryResult result = session.execute(df);
+    assertTrue(result.partitions().size() > 1, "expected several partitions: " + result.partitions());
+    long rows = 0;
+    for (dev.ballista.client.ResultPartition p : result.partitions()) {
+      try (ArrowReader reader = p.open(allocator)) {
+        while (reader.loadNextBatch()) {
+          rows += reader.getVectorSchemaRoot().getRowCount();
+        }
+      }
+    }
+    assertEquals(session.table("lineitem").count(), rows);
+    assertEquals(rows, result.totalRows());
+  }
+
+  @Test
   void showAndExplain() {
     String table = session.table("region").selectColumns("r_regionkey", "r_name").showString(3);
     assertTrue(table.contains("| r_regionkey | r_name"), table);
