@@ -38,7 +38,7 @@ tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
-test: lint-proto fmt-check clippy test-rust conformance ## All tests, every language (what CI runs)
+test: lint-proto fmt-check clippy test-rust conformance test-java ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
 test-rust: ## Rust unit, integration and conformance tests
@@ -50,7 +50,24 @@ conformance: ## Conformance: every language's testee against the golden plans
 	@# Built with the same package set as `cargo test --workspace` so that no
 	@# dependency is rebuilt with a different feature set for the testee.
 	cargo build --workspace --all-targets
+	$(MAVEN) -q -DskipTests -pl client process-test-classes
 	python3 integration/conformance/run.py
+
+# Maven runs in java/; ~/.m2 is kept across CI runs, so a warm build is offline.
+MAVEN := cd java && mvn -B -ntp
+
+.PHONY: test-java
+test-java: ## Java client: mvn verify (JUnit 5) after building the JNI library and `ballista`
+	@# The same package set as `cargo test --workspace`, so nothing is rebuilt
+	@# with other features; it builds rust/ballista-jni (packaged in the jar)
+	@# and the `ballista` binary the process-cluster tests start.
+	cargo build --workspace --all-targets
+	$(MAVEN) verify
+
+.PHONY: java-example
+java-example: ## Run the Java quickstart (java/examples) on an embedded cluster
+	cargo build --workspace --all-targets
+	$(MAVEN) -q package -DskipTests -Prun-example
 
 .PHONY: e2e
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients
