@@ -81,7 +81,7 @@ class Transport:
         options = flight.FlightCallOptions(timeout=CONNECT_TIMEOUT)
         self._call(lambda: list(self._client.list_actions(options=options)))
 
-    def action(self, kind: str, body: Any, reply: type | None = None) -> Any:
+    def action(self, kind: str, body: Any, reply: Any = None) -> Any:
         """Runs ``DoAction(kind, body)``; decodes the first result as
         ``reply`` (a message class) when given."""
 

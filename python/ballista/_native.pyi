@@ -3,11 +3,16 @@
 Checked against the built module by ``stubtest`` in the tests.
 """
 
+from typing import final
+
+__all__ = ["EmbeddedCluster", "FILE_DESCRIPTOR_SET", "__version__"]
+
 #: The encoded ``FileDescriptorSet`` of every file in ``proto/``.
 FILE_DESCRIPTOR_SET: bytes
 #: The version of the native crate.
 __version__: str
 
+@final
 class EmbeddedCluster:
     """A scheduler and executors serving Flight on loopback in this process."""
 

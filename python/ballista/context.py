@@ -188,7 +188,8 @@ class BallistaContext:
     def list_jobs(self) -> list[Any]:
         """Jobs on the cluster (``ballista.v1.JobStatus``), newest first."""
         reply = self._transport.action("list_jobs", proto.ListJobs(), proto.ListJobsResult)
-        return list(reply.jobs)
+        jobs: list[Any] = list(reply.jobs)
+        return jobs
 
     def cancel(self, job_id: str) -> Any:
         """Cancels a job; returns its status."""

@@ -532,7 +532,8 @@ class DataFrame:
 
     def collect(self) -> list[pa.RecordBatch]:
         """Runs the plan and returns its rows as record batches."""
-        return self.to_arrow().to_batches()
+        batches: list[pa.RecordBatch] = self.to_arrow().to_batches()
+        return batches
 
     def to_batches(self) -> Iterator[pa.RecordBatch]:
         """Runs the plan and streams its record batches as they arrive, in

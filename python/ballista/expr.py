@@ -21,7 +21,7 @@ Python operators build expressions, as in PySpark and Polars:
 >>> e.to_proto().binary.op == proto.BINARY_OPERATOR_AND
 True
 >>> print(col("price") * (1 - col("discount")))
-col("price") * (lit(1) - col("discount"))
+col('price') * (lit(1) - col('discount'))
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class Expr:
         """
         if isinstance(op, str):
             try:
-                op = proto.BinaryOperator.Value("BINARY_OPERATOR_" + op.upper())
+                op = int(proto.BinaryOperator.Value("BINARY_OPERATOR_" + op.upper()))
             except ValueError:
                 valid = ", ".join(
                     n.removeprefix("BINARY_OPERATOR_").lower()

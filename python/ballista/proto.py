@@ -97,4 +97,5 @@ def to_json(msg: _message.Message) -> dict[str, Any]:
     >>> to_json(Relation(sql=Sql(query="SELECT 1")))
     {'sql': {'query': 'SELECT 1'}}
     """
-    return json_format.MessageToDict(msg)
+    result: dict[str, Any] = json_format.MessageToDict(msg)
+    return result
