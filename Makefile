@@ -68,7 +68,7 @@ python-install: ## Install ./python with its test extras into .venv
 test-python: python-install ## Python client: pytest (golden plans, TPC-H vs DuckDB on both cluster kinds, errors, doctests, stubtest)
 	cargo build -p ballista-cli
 	$(BALLISTA) gen tpch --sf 0.01 --parts 2 --out $(TPCH_SF001)
-	cd python && $(PY) -m pytest
+	cd python && $(VENV)/bin/pytest
 
 .PHONY: bench-python
 bench-python: python-install ## Python to_arrow() of 20M rows x 4 columns vs pyarrow.dataset on the same Parquet

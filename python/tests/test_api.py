@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -166,6 +167,8 @@ def test_native_stubs_match_the_module() -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        # Not python/: there `-m` would import the source tree, not the wheel.
+        cwd=tempfile.gettempdir(),
     )
     assert out.returncode == 0, out.stdout + out.stderr
 
