@@ -145,6 +145,7 @@ def test_fresh_interpreter_starts_and_stops_a_cluster() -> None:
         text=True,
         timeout=120,
         env=env,
+        cwd=tempfile.gettempdir(),  # not python/, whose source tree would shadow the wheel
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
