@@ -181,3 +181,25 @@ def test_public_api_type_checks() -> None:
         [sys.executable, "-m", "mypy"], capture_output=True, text=True, timeout=300, cwd=root
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_progress_finds_the_query_by_its_job_name(
+    embedded: ballista.BallistaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The progress bar finds its job among list_jobs by the unique name each
+    # query is sent with; a forced bar with no delay must not disturb the query.
+    from ballista import _progress
+
+    delay, interval = _progress.DELAY, _progress.INTERVAL
+    _progress.DELAY, _progress.INTERVAL = 0.0, 0.01
+    try:
+        forced = ballista.connect(embedded.scheduler_url, progress=True)
+        n = forced.sql("SELECT count(*) AS n FROM lineitem l JOIN orders o ON l_orderkey = o_orderkey")
+        assert n.to_arrow().column(0).to_pylist() == [embedded.table("lineitem").count()]
+        forced.close()
+    finally:
+        _progress.DELAY, _progress.INTERVAL = delay, interval
+    jobs = [j for j in embedded.list_jobs() if j.job_name.startswith("python-")]
+    assert jobs, "queries are sent with a python-<uuid> job name"
+    done = jobs[0].progress
+    assert done.tasks_total > 0 and done.tasks_done == done.tasks_total
