@@ -38,7 +38,7 @@ tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
-test: lint-proto fmt-check clippy test-rust conformance test-java ## All tests, every language (what CI runs)
+test: lint-proto fmt-check clippy test-rust conformance test-python test-java ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
 test-rust: ## Rust unit, integration and conformance tests
@@ -46,7 +46,7 @@ test-rust: ## Rust unit, integration and conformance tests
 	cargo test --workspace --doc
 
 .PHONY: conformance
-conformance: ## Conformance: every language's testee against the golden plans
+conformance: python-install ## Conformance: every language's testee against the golden plans
 	@# Built with the same package set as `cargo test --workspace` so that no
 	@# dependency is rebuilt with a different feature set for the testee.
 	cargo build --workspace --all-targets
@@ -68,6 +68,29 @@ test-java: ## Java client: mvn verify (JUnit 5) after building the JNI library a
 java-example: ## Run the Java quickstart (java/examples) on an embedded cluster
 	cargo build --workspace --all-targets
 	$(MAVEN) -q package -DskipTests -Prun-example
+
+# The Python client: ./python installed into .venv (the native module is built
+# by maturin with the dev profile into CARGO_TARGET_DIR, reusing the shared
+# build), tested against both kinds of cluster with TPC-H SF 0.01.
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+TPCH_SF001 := $(CARGO_TARGET_DIR)/tpch-data/sf0.01-p2
+
+.PHONY: python-install
+python-install: ## Install ./python with its test extras into .venv
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "./python[test]"
+
+.PHONY: test-python
+test-python: python-install ## Python client: pytest (golden plans, TPC-H vs DuckDB on both cluster kinds, errors, doctests, stubtest)
+	cargo build -p ballista-cli
+	$(BALLISTA) gen tpch --sf 0.01 --parts 2 --out $(TPCH_SF001)
+	cd python && $(VENV)/bin/pytest
+
+.PHONY: bench-python
+bench-python: python-install ## Python to_arrow() of 20M rows x 4 columns vs pyarrow.dataset on the same Parquet
+	cargo build -p ballista-cli
+	$(PY) python/benchmarks/to_arrow.py
 
 .PHONY: e2e
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients
