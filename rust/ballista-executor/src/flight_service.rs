@@ -13,10 +13,6 @@
 
 use std::sync::Arc;
 
-use arrow::ipc::CompressionType;
-use arrow::ipc::writer::IpcWriteOptions;
-use arrow_flight::encode::FlightDataEncoderBuilder;
-use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::{
     Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo,
@@ -26,12 +22,12 @@ use ballista_core::BallistaError;
 use ballista_flight::actions::{LAUNCH_TASK, REMOVE_JOB_DATA, decode};
 use ballista_flight::status::to_status;
 use ballista_proto::v1 as pb;
+use futures::StreamExt;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::executor::ExecutorState;
-use crate::shuffle::{open_ipc_file, resolve_in_work_dir};
+use crate::shuffle::{RawIpcMessage, open_ipc_messages, resolve_in_work_dir};
 
 /// Serves one executor's Flight surface over its shared state.
 #[derive(Debug, Clone)]
@@ -117,25 +113,27 @@ impl FlightService for ExecutorFlightService {
         );
         let path =
             resolve_in_work_dir(&self.state.work_dir, &ticket.path, &what).map_err(to_status)?;
-        let (schema, batches) = open_ipc_file(path).await.map_err(|e| match e {
+        let messages = open_ipc_messages(path).await.map_err(|e| match e {
             // Removed between the check and the open.
             BallistaError::NotFound(m) => {
                 to_status(BallistaError::NotFound(format!("{what}: {m}")))
             }
             e => to_status(e),
         })?;
-        // The wire is compressed like the files (LZ4 frame): the reader
-        // decompresses and the encoder compresses again, trading CPU for
-        // the network bandwidth a shuffle needs.
-        let options = IpcWriteOptions::default()
-            .try_with_compression(Some(CompressionType::LZ4_FRAME))
-            .map_err(|e| to_status(e.into()))?;
-        let batches = batches.map_err(|e| FlightError::Tonic(Box::new(to_status(e))));
-        let stream = FlightDataEncoderBuilder::new()
-            .with_schema(schema)
-            .with_options(options)
-            .build(batches)
-            .map_err(Status::from);
+        // The file's messages go out as they are: a Flight message is an IPC
+        // message (header and body), so there is nothing to decode, and the
+        // wire carries the file's own compression (LZ4 frame unless the
+        // query chose otherwise), which every Arrow reader decompresses.
+        // Decoding and encoding again cost more than the copy itself.
+        let stream = messages.map(|message| {
+            message
+                .map(|RawIpcMessage { header, body }| FlightData {
+                    data_header: header,
+                    data_body: body,
+                    ..Default::default()
+                })
+                .map_err(to_status)
+        });
         Ok(Response::new(stream.boxed()))
     }
 

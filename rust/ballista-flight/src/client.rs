@@ -13,6 +13,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::actions;
 use crate::status::{from_flight_error, source_chain};
+use crate::{CONNECTION_WINDOW, STREAM_WINDOW};
 
 /// How long to wait for a TCP connection before calling a peer unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +44,9 @@ impl FlightConn {
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(10))
-            .keep_alive_timeout(Duration::from_secs(20));
+            .keep_alive_timeout(Duration::from_secs(20))
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW);
         let channel: Channel = endpoint.connect().await.map_err(|e| {
             BallistaError::Unavailable(format!("cannot connect to {url}: {}", source_chain(&e)))
         })?;

@@ -18,3 +18,14 @@ pub mod server;
 pub mod status;
 
 pub use client::FlightConn;
+
+/// HTTP/2 flow-control window of one Flight stream, on both ends. h2's
+/// default (64 KiB) makes a `DoGet` of a large partition wait for a
+/// `WINDOW_UPDATE` every 64 KiB; with several MiB the sender keeps going
+/// while the receiver decodes. Memory stays bounded: a fetch has its own
+/// connection (see the executor's `ConnectionCache`), so a stream nobody
+/// reads holds at most this much.
+pub const STREAM_WINDOW: u32 = 4 << 20;
+
+/// HTTP/2 flow-control window of a connection: room for two full streams.
+pub const CONNECTION_WINDOW: u32 = 8 << 20;

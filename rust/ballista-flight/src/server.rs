@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 
 use crate::client::MAX_MESSAGE_SIZE;
+use crate::{CONNECTION_WINDOW, STREAM_WINDOW};
 
 /// A running Flight server.
 #[derive(Debug)]
@@ -63,6 +64,8 @@ pub fn serve_listener<S: FlightService>(service: S, listener: TcpListener) -> Re
         // DoGet's trailers) until the peer's delayed ACK: 40 ms per fetch.
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let result = tonic::transport::Server::builder()
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
             .add_service(svc)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = rx.await;

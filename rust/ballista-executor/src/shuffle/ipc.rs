@@ -337,3 +337,99 @@ pub(crate) async fn open_ipc_file(
     });
     Ok((schema, ReceiverStream::new(rx).boxed()))
 }
+
+/// One encapsulated message of an Arrow IPC stream, undecoded: its
+/// flatbuffer metadata and its body. A Flight `FlightData` is exactly this
+/// pair, so a file can be served without decoding its batches.
+#[derive(Debug, Clone)]
+pub struct RawIpcMessage {
+    /// The `Message` flatbuffer (schema, record batch or dictionary batch).
+    pub header: bytes::Bytes,
+    /// The message body (`Message.bodyLength` bytes of buffers).
+    pub body: bytes::Bytes,
+}
+
+/// Opens the IPC stream file at `path` and returns its messages, schema
+/// first, as they are on disk (compressed buffers stay compressed), read on
+/// a blocking thread with a couple of messages buffered. The stream ends
+/// with an error if the file ends before its end-of-stream marker or a
+/// message is damaged: a truncated partition must never look complete.
+pub(crate) async fn open_ipc_messages(
+    path: PathBuf,
+) -> Result<BoxStream<'static, Result<RawIpcMessage>>> {
+    let file = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            File::open(&path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    BallistaError::NotFound(format!("no file at `{}`", path.display()))
+                } else {
+                    io_error("open", &path, e)
+                }
+            })
+        }
+    })
+    .await
+    .map_err(|e| BallistaError::Internal(format!("opening a shuffle file failed: {e}")))??;
+
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        loop {
+            let message = read_raw_message(&mut reader).map_err(|e| {
+                BallistaError::Execution(format!("reading `{}`: {e}", path.display()))
+            });
+            let done = !matches!(message, Ok(Some(_)));
+            let item = match message {
+                Ok(Some(m)) => Ok(m),
+                Ok(None) => return,
+                Err(e) => Err(e),
+            };
+            if tx.blocking_send(item).is_err() || done {
+                return;
+            }
+        }
+    });
+    Ok(ReceiverStream::new(rx).boxed())
+}
+
+/// Reads the next encapsulated message (`docs/spec/shuffle.md`: the Arrow
+/// IPC streaming format); `None` at the end-of-stream marker.
+fn read_raw_message(
+    reader: &mut impl std::io::Read,
+) -> std::result::Result<Option<RawIpcMessage>, String> {
+    let mut word = [0u8; 4];
+    let read_word = |reader: &mut dyn std::io::Read, word: &mut [u8; 4]| {
+        reader
+            .read_exact(word)
+            .map_err(|e| format!("the file ends before its end-of-stream marker ({e})"))
+    };
+    read_word(reader, &mut word)?;
+    // Since Arrow 0.15 every message starts with a 0xFFFFFFFF continuation
+    // marker; older writers wrote the length alone.
+    if word == [0xFF; 4] {
+        read_word(reader, &mut word)?;
+    }
+    let length = i32::from_le_bytes(word);
+    if length == 0 {
+        return Ok(None);
+    }
+    let length =
+        usize::try_from(length).map_err(|_| format!("negative message length {length}"))?;
+    let mut header = vec![0u8; length];
+    reader
+        .read_exact(&mut header)
+        .map_err(|e| format!("a message header is cut short ({e})"))?;
+    let message = arrow::ipc::root_as_message(&header)
+        .map_err(|e| format!("a message header is not an Arrow IPC message: {e}"))?;
+    let body_length = usize::try_from(message.bodyLength())
+        .map_err(|_| format!("negative body length {}", message.bodyLength()))?;
+    let mut body = vec![0u8; body_length];
+    reader
+        .read_exact(&mut body)
+        .map_err(|e| format!("a message body is cut short ({e})"))?;
+    Ok(Some(RawIpcMessage {
+        header: header.into(),
+        body: body.into(),
+    }))
+}

@@ -40,7 +40,7 @@ pub use reader::{ConnectionCache, ShuffleReaderExec};
 pub use result_sink::ResultSinkExec;
 pub use writer::{MAX_OUTPUT_PARTITIONS, ShuffleWriterExec, summary_schema};
 
-pub(crate) use ipc::open_ipc_file;
+pub(crate) use ipc::{RawIpcMessage, open_ipc_file, open_ipc_messages};
 
 /// File name extension of shuffle and result files (Arrow IPC stream).
 pub const FILE_EXTENSION: &str = "arrow";

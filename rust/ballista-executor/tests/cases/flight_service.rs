@@ -12,7 +12,7 @@ use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::support::{StandInScheduler, TempDir};
+use crate::support::{StandInScheduler, TempDir, batches, rows, schema};
 
 async fn executor(scheduler: &StandInScheduler) -> ExecutorHandle {
     Executor::start(ExecutorConfig::new(scheduler.url.clone()))
@@ -156,6 +156,80 @@ async fn do_get_checks_the_path_and_names_a_missing_partition() {
     };
     let s = get_status(&mut c, missing.encode_to_vec()).await;
     assert_status(&s, Code::NotFound, "job job-7, stage 3, map 1, output 2");
+
+    handle.shutdown().await.unwrap();
+    scheduler.stop().await;
+}
+
+/// `DoGet` serves a file's IPC messages without decoding them: a whole
+/// file arrives as the same batches, and a file cut short or damaged ends
+/// the stream with an error, never as a shorter partition.
+#[tokio::test]
+async fn do_get_serves_files_whole_and_refuses_damaged_ones() {
+    let scheduler = StandInScheduler::start(1000).await;
+    let handle = executor(&scheduler).await;
+    let mut c = client(&handle).await;
+
+    let dir = handle.work_dir().join("job-raw/1/0");
+    std::fs::create_dir_all(&dir).unwrap();
+    let whole = dir.join("0.arrow");
+    let data = batches(0, 3, 100);
+    {
+        let options = arrow::ipc::writer::IpcWriteOptions::default()
+            .try_with_compression(Some(arrow::ipc::CompressionType::LZ4_FRAME))
+            .unwrap();
+        let file = std::fs::File::create(&whole).unwrap();
+        let mut writer =
+            arrow::ipc::writer::StreamWriter::try_new_with_options(file, &schema(), options)
+                .unwrap();
+        for b in &data {
+            writer.write(b).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    let ticket = |path: &std::path::Path| pb::FetchPartition {
+        job_id: "job-raw".into(),
+        stage_id: 1,
+        path: path.to_str().unwrap().into(),
+        ..Default::default()
+    };
+    let got: Vec<_> = c
+        .do_get(Ticket::new(ticket(&whole).encode_to_vec()))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows(&got), rows(&data));
+
+    let bytes = std::fs::read(&whole).unwrap();
+    // Cut inside the last batch, and cut just before the end-of-stream
+    // marker (every batch there, but the writer never finished).
+    for (name, cut) in [
+        ("mid.arrow", bytes.len() - 40),
+        ("noeos.arrow", bytes.len() - 8),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let s = get_status(&mut c, ticket(&path).encode_to_vec()).await;
+        assert_eq!(s.code(), Code::Internal, "{name}: {s:?}");
+        assert!(
+            s.message().contains("cut short") || s.message().contains("end-of-stream"),
+            "{name}: {s:?}"
+        );
+    }
+    let garbage = dir.join("garbage.arrow");
+    std::fs::write(
+        &garbage,
+        [0xFF, 0xFF, 0xFF, 0xFF, 16, 0, 0, 0]
+            .iter()
+            .chain([7u8; 16].iter())
+            .copied()
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let s = get_status(&mut c, ticket(&garbage).encode_to_vec()).await;
+    assert!(s.message().contains("not an Arrow IPC message"), "{s:?}");
 
     handle.shutdown().await.unwrap();
     scheduler.stop().await;
