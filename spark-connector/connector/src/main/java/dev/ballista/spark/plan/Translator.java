@@ -329,6 +329,19 @@ public final class Translator {
     return Optional.empty();
   }
 
+  /**
+   * Whether Ballista's answer for {@code f} is Spark's to the last digit. AVG of a DECIMAL is not:
+   * Spark rounds the quotient half-up, DataFusion truncates it. For such an aggregation the
+   * connector declines complete pushdown, and Spark pushes SUM and COUNT instead and divides
+   * itself.
+   *
+   * @param f an aggregate
+   * @return false for AVG over a decimal
+   */
+  public boolean exact(AggregateFunc f) {
+    return !(f instanceof Avg && typeOf(((Avg) f).column()) instanceof DecimalType);
+  }
+
   private static Expr aggregateCall(String name, boolean distinct, Expr argument) {
     return Expr.fromProto(
         dev.ballista.proto.v1.Expression.newBuilder()

@@ -130,16 +130,24 @@ public final class BallistaScanBuilder
     return Optional.of(List.of(groups, aggs));
   }
 
-  /** Ballista computes the whole aggregation (all partitions), so Spark need not merge. */
+  private boolean exact(Aggregation agg) {
+    return Arrays.stream(agg.aggregateExpressions()).allMatch(translator::exact);
+  }
+
+  /**
+   * Ballista computes the whole aggregation (all partitions), so Spark need not merge; except
+   * where the answer would differ from Spark's in the last digit (see {@link Translator#exact}),
+   * where Spark then pushes a partial aggregation (SUM and COUNT for AVG) and finishes it.
+   */
   @Override
   public boolean supportCompletePushDown(Aggregation agg) {
-    return translate(agg).isPresent();
+    return exact(agg) && translate(agg).isPresent();
   }
 
   @Override
   public boolean pushAggregation(Aggregation agg) {
     Optional<List<List<Expr>>> t = translate(agg);
-    if (t.isEmpty()) {
+    if (t.isEmpty() || !exact(agg)) {
       return false;
     }
     aggregation = agg;
