@@ -26,7 +26,8 @@ TABLES = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "regio
 
 
 def spawn(binary: str, *args: str) -> tuple[subprocess.Popen, int]:
-    p = subprocess.Popen([binary, *args], stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+    p = subprocess.Popen([binary, *args], stdout=subprocess.PIPE, text=True, env=env)
     assert p.stdout is not None
     for line in p.stdout:
         m = re.match(r"listening on .*:(\d+)", line)
