@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,26 @@ class PySparkExampleIT {
     assertTrue(Files.isExecutable(python), python + " is missing: `make test-spark` creates it");
     Path jar = Path.of(System.getProperty("ballista.spark.jar"));
     assertTrue(Files.isRegularFile(jar), jar + " is missing");
+    // Nothing of Arrow, Netty, gRPC or protobuf stays unrelocated in the shaded jar.
+    try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
+      List<String> clashing =
+          j.stream()
+              .map(java.util.jar.JarEntry::getName)
+              .filter(n -> n.endsWith(".class"))
+              .filter(
+                  n ->
+                      n.startsWith("org/apache/arrow/")
+                          || n.startsWith("io/netty/")
+                          || n.startsWith("io/grpc/")
+                          || n.startsWith("com/google/")
+                          || n.startsWith("com/fasterxml/"))
+              .toList();
+      assertTrue(clashing.isEmpty(), "unrelocated classes in the shaded jar: " + clashing);
+      assertTrue(
+          j.getEntry("dev/ballista/spark/shaded/org/apache/arrow/flight/FlightClient.class") != null);
+      assertTrue(
+          j.getEntry("META-INF/services/org.apache.spark.sql.sources.DataSourceRegister") != null);
+    }
     ProcessBuilder pb =
         new ProcessBuilder(
                 python.toString(),
