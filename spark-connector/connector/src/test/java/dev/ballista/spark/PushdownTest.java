@@ -132,6 +132,23 @@ class PushdownTest {
   }
 
   @Test
+  void topNIsPushed() {
+    Function<Dataset<Row>, Dataset<Row>> q =
+        df -> df.filter("o_orderstatus = 'F'")
+            .orderBy(col("o_totalprice").desc(), col("o_orderkey").asc())
+            .limit(5)
+            .select("o_orderkey", "o_totalprice");
+    Dataset<Row> df = q.apply(Shared.ballistaTable("orders"));
+    String plan = plan(df);
+    assertTrue(plan.contains("PushedTopN: ORDER BY [o_totalprice DESC NULLS LAST, o_orderkey ASC NULLS FIRST] LIMIT 5"), plan);
+    List<Row> expected = q.apply(Shared.parquetTable("orders")).collectAsList();
+    List<Row> actual = df.collectAsList();
+    assertEquals(5, actual.size());
+    // Same rows in the same order.
+    assertEquals(expected.toString(), actual.toString());
+  }
+
+  @Test
   void scanOfNoColumnsStillCountsRows() {
     // Spark needs rows but no column: the plan projects a stand-in the reader drops.
     Dataset<Row> df = Shared.ballistaTable("region").select(lit(1).as("one"));

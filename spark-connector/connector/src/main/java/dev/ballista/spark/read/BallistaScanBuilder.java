@@ -22,6 +22,11 @@ import org.apache.spark.sql.connector.read.Scan;
 import org.apache.spark.sql.connector.read.SupportsPushDownAggregates;
 import org.apache.spark.sql.connector.read.SupportsPushDownLimit;
 import org.apache.spark.sql.connector.read.SupportsPushDownRequiredColumns;
+import org.apache.spark.sql.connector.read.SupportsPushDownTopN;
+import org.apache.spark.sql.connector.expressions.NullOrdering;
+import org.apache.spark.sql.connector.expressions.SortDirection;
+import org.apache.spark.sql.connector.expressions.SortOrder;
+import dev.ballista.client.expr.SortKey;
 import org.apache.spark.sql.connector.read.SupportsPushDownV2Filters;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -36,6 +41,7 @@ public final class BallistaScanBuilder
     implements SupportsPushDownV2Filters,
         SupportsPushDownRequiredColumns,
         SupportsPushDownLimit,
+        SupportsPushDownTopN,
         SupportsPushDownAggregates {
   /** The column read when Spark needs rows but no columns (e.g. {@code count()} kept in Spark). */
   static final String NO_COLUMNS = "__ballista_no_columns";
@@ -50,6 +56,8 @@ public final class BallistaScanBuilder
   private List<Expr> groupBy;
   private List<Expr> aggregates;
   private Integer limit;
+  private SortOrder[] topNOrder;
+  private List<SortKey> topNKeys;
 
   /**
    * @param options the validated options
@@ -103,10 +111,42 @@ public final class BallistaScanBuilder
     return true;
   }
 
-  /** Ballista's limit is global (over all result partitions): Spark need not limit again. */
+  /**
+   * {@code ORDER BY ... LIMIT n}: Ballista sorts and keeps the first {@code n} rows; the keys
+   * must be columns.
+   */
+  @Override
+  public boolean pushTopN(SortOrder[] orders, int n) {
+    if (aggregation != null) {
+      // The keys would name the aggregate's output; Spark sorts those rows itself.
+      return false;
+    }
+    List<SortKey> keys = new ArrayList<>();
+    for (SortOrder o : orders) {
+      Optional<Expr> e = translator.value(o.expression());
+      if (e.isEmpty() || !(o.expression() instanceof org.apache.spark.sql.connector.expressions.NamedReference)) {
+        return false;
+      }
+      keys.add(
+          e.get()
+              .sort(
+                  o.direction() == SortDirection.ASCENDING,
+                  o.nullOrdering() == NullOrdering.NULLS_FIRST));
+    }
+    topNOrder = orders;
+    topNKeys = keys;
+    limit = n;
+    return true;
+  }
+
+  /**
+   * A limit alone is pushed fully: Ballista's limit is global (over all result partitions), so
+   * Spark need not limit again. A top-N is pushed partially: Spark sorts the (at most n) rows
+   * again, since the order of rows across Spark partitions is not Ballista's to promise.
+   */
   @Override
   public boolean isPartiallyPushed() {
-    return false;
+    return topNKeys != null;
   }
 
   private Optional<List<List<Expr>>> translate(Aggregation agg) {
@@ -170,6 +210,10 @@ public final class BallistaScanBuilder
       }
       plan = plan.filter(condition);
     }
+    if (topNKeys != null) {
+      // Sort and limit before the projection: the keys need not be read by Spark.
+      plan = plan.sort(topNKeys.toArray(new SortKey[0])).limit(limit);
+    }
     StructType readSchema;
     int columns;
     if (aggregation != null) {
@@ -191,7 +235,7 @@ public final class BallistaScanBuilder
       readSchema = required;
       columns = required.size();
     }
-    if (limit != null) {
+    if (limit != null && topNKeys == null) {
       plan = plan.limit(limit);
     }
     return new BallistaScan(options, plan, readSchema, columns, describe(readSchema));
@@ -215,7 +259,12 @@ public final class BallistaScanBuilder
                   .collect(Collectors.joining(", ")))
           .append("]");
     }
-    if (limit != null) {
+    if (topNOrder != null) {
+      s.append(", PushedTopN: ORDER BY [")
+          .append(Arrays.stream(topNOrder).map(Object::toString).collect(Collectors.joining(", ")))
+          .append("] LIMIT ")
+          .append(limit);
+    } else if (limit != null) {
       s.append(", PushedLimit: ").append(limit);
     }
     s.append(", ReadSchema: ").append(readSchema.simpleString());
