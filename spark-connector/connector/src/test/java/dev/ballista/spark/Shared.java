@@ -38,6 +38,7 @@ public final class Shared {
   private static Session ballista;
   private static Path tpch;
   private static final List<Process> PROCESSES = new ArrayList<>();
+  private static final List<Path> WORK_DIRS = new ArrayList<>();
 
   /** @return the repository root */
   public static Path repoRoot() {
@@ -79,6 +80,7 @@ public final class Shared {
       for (int i = 0; i < 2; i++) {
         try {
           Path work = Files.createTempDirectory("ballista-spark-executor");
+          WORK_DIRS.add(work);
           spawn("executor-" + i, "executor", "--scheduler", u, "--port", "0", "--slots", "2",
               "--work-dir", work.toString());
         } catch (IOException e) {
@@ -293,6 +295,13 @@ public final class Shared {
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+    }
+    for (Path dir : WORK_DIRS) {
+      try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException ignored) {
+        // A temporary directory left behind is not worth failing the run for.
       }
     }
   }
