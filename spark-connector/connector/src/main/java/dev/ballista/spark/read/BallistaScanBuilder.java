@@ -5,6 +5,7 @@ import static dev.ballista.client.expr.Functions.lit;
 
 import dev.ballista.client.DataFrame;
 import dev.ballista.client.expr.Expr;
+import dev.ballista.client.expr.SortKey;
 import dev.ballista.spark.BallistaOptions;
 import dev.ballista.spark.ClusterClient;
 import dev.ballista.spark.plan.Source;
@@ -15,6 +16,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.connector.expressions.Expression;
+import org.apache.spark.sql.connector.expressions.NamedReference;
+import org.apache.spark.sql.connector.expressions.NullOrdering;
+import org.apache.spark.sql.connector.expressions.SortDirection;
+import org.apache.spark.sql.connector.expressions.SortOrder;
 import org.apache.spark.sql.connector.expressions.aggregate.AggregateFunc;
 import org.apache.spark.sql.connector.expressions.aggregate.Aggregation;
 import org.apache.spark.sql.connector.expressions.filter.Predicate;
@@ -23,19 +28,16 @@ import org.apache.spark.sql.connector.read.SupportsPushDownAggregates;
 import org.apache.spark.sql.connector.read.SupportsPushDownLimit;
 import org.apache.spark.sql.connector.read.SupportsPushDownRequiredColumns;
 import org.apache.spark.sql.connector.read.SupportsPushDownTopN;
-import org.apache.spark.sql.connector.expressions.NullOrdering;
-import org.apache.spark.sql.connector.expressions.SortDirection;
-import org.apache.spark.sql.connector.expressions.SortOrder;
-import dev.ballista.client.expr.SortKey;
 import org.apache.spark.sql.connector.read.SupportsPushDownV2Filters;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * Collects what Spark pushes and turns it into one canonical plan over the source: {@code
- * Filter} (the predicates that translate; the rest go back to Spark), then either {@code
- * Aggregate} (group-by columns and count/sum/avg/min/max/var/stddev, computed completely by
- * Ballista) or {@code Project} (the columns Spark reads), then {@code Limit}.
+ * Filter} (the predicates that translate; the rest go back to Spark), then a top-N ({@code
+ * Sort} with fetch), then either {@code Aggregate} (group-by columns and
+ * count/sum/avg/min/max/var/stddev, computed by Ballista) or {@code Project} (the columns Spark
+ * reads), then {@code Limit}.
  */
 public final class BallistaScanBuilder
     implements SupportsPushDownV2Filters,
@@ -124,7 +126,7 @@ public final class BallistaScanBuilder
     List<SortKey> keys = new ArrayList<>();
     for (SortOrder o : orders) {
       Optional<Expr> e = translator.value(o.expression());
-      if (e.isEmpty() || !(o.expression() instanceof org.apache.spark.sql.connector.expressions.NamedReference)) {
+      if (e.isEmpty() || !(o.expression() instanceof NamedReference)) {
         return false;
       }
       keys.add(
