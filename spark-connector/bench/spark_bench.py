@@ -95,6 +95,7 @@ def main() -> int:
             .config("spark.jars", args.jar)
             .config("spark.ui.enabled", "false")
             .config("spark.driver.memory", "6g")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .getOrCreate()
