@@ -38,7 +38,7 @@ tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
-test: lint-proto fmt-check clippy test-rust conformance test-python test-java ## All tests, every language (what CI runs)
+test: lint-proto fmt-check clippy test-rust conformance test-python test-java test-spark ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
 test-rust: ## Rust unit, integration and conformance tests
@@ -91,6 +91,31 @@ test-python: python-install ## Python client: pytest (golden plans, TPC-H vs Duc
 bench-python: python-install ## Python to_arrow() of 20M rows x 4 columns vs pyarrow.dataset on the same Parquet
 	cargo build -p ballista-cli
 	$(PY) python/benchmarks/to_arrow.py
+
+# The Spark connector (spark-connector/): Spark local[2] in JUnit against a cluster of
+# `ballista` processes, then the PySpark example with the shaded jar. Builds what it needs:
+# the binary, the Java client (installed into ~/.m2), pyspark from PyPI into .venv.
+PYSPARK_VERSION := 4.2.0
+PYSPARK_STAMP := .venv/.pyspark-$(PYSPARK_VERSION)
+
+$(PYSPARK_STAMP):
+	test -x .venv/bin/python || python3 -m venv .venv
+	.venv/bin/pip install -q pyspark==$(PYSPARK_VERSION)
+	touch $@
+
+.PHONY: spark-deps
+spark-deps: $(PYSPARK_STAMP)
+	cargo build -p ballista-cli
+	mvn -q -B -f java/pom.xml install -DskipTests
+
+.PHONY: test-spark
+test-spark: spark-deps ## Spark connector: TPC-H through the DataSource, pushdown, PySpark with the shaded jar
+	mvn -B -ntp -f spark-connector/pom.xml verify
+
+.PHONY: bench-spark
+bench-spark: spark-deps ## Spark connector vs Spark alone, TPC-H SF 1 (release binary if built); report in $CARGO_TARGET_DIR/bench/
+	mvn -q -B -f spark-connector/pom.xml install -DskipTests
+	spark-connector/bench/run.sh
 
 .PHONY: e2e
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients
