@@ -10,7 +10,7 @@ State columns per call (named ``<output_name>[<state>]`` as DataFusion does):
 | sum(x) | sum: sum type | sum type |
 | count(x) | count: int64 | int64 (0 for no rows) |
 | min(x), max(x) | min / max: type of x | type of x |
-| avg(x) | count: uint64, sum: sum type | float64, or decimal(p+4, s+4) |
+| avg(x) | count: uint64, sum: float64 or decimal(38, s) | float64, or decimal(p+4, s+4) |
 | count(DISTINCT x) | count distinct: list<type of x> | int64 |
 
 The sum type of int types is int64, of unsigned uint64, of floats float64,
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from ballista import proto
 from ballista.executor import hashing
 from ballista.executor.errors import ExecutorError, unsupported
-from ballista.executor.expressions import as_array, evaluate, schema_from_proto
+from ballista.executor.expressions import as_array, devolve, evaluate, schema_from_proto
 
 #: Aggregate functions implemented here (advertised as capabilities).
 FUNCTIONS = ["sum", "count", "min", "max", "avg", "count(distinct)"]
@@ -82,7 +82,9 @@ class _Call:
             return [pa.field(f"{n}[count]", pa.int64())]
         if self.name in ("min", "max"):
             return [pa.field(f"{n}[{self.name}]", t)]
-        return [pa.field(f"{n}[count]", pa.uint64()), pa.field(f"{n}[sum]", sum_type(t))]
+        # DataFusion's avg keeps its decimal sum at the widest precision.
+        avg_sum = pa.decimal128(38, t.scale) if pa.types.is_decimal(t) else pa.float64()
+        return [pa.field(f"{n}[count]", pa.uint64()), pa.field(f"{n}[sum]", avg_sum)]
 
     def final_field(self) -> pa.Field:
         n = self.call.output_name
@@ -137,7 +139,7 @@ def aggregate(node: Any, table: pa.Table) -> pa.Table:
     mode = node.mode
     if len(node.grouping_sets) > 1 or any(any(s.is_null) for s in node.grouping_sets):
         raise unsupported("GROUPING SETS / ROLLUP / CUBE")
-    raw = schema_from_proto(node.input_schema).empty_table()
+    raw = devolve(schema_from_proto(node.input_schema).empty_table())
     calls = [_Call(c, raw) for c in node.aggregates]
     if mode == proto.AGGREGATE_MODE_PARTIAL:
         out = _partial(node, calls, table)

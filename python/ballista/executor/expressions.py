@@ -335,3 +335,17 @@ def _function(f: Any, table: pa.Table) -> Any:
     if name == "coalesce":
         return pc.coalesce(*args)
     raise unsupported(f"the scalar function `{f.name}`")
+
+
+_VIEWS = {"string_view": pa.string(), "binary_view": pa.binary()}
+
+
+def devolve(table: pa.Table) -> pa.Table:
+    """``table`` with view columns as plain utf8 / binary."""
+    if not any(str(f.type) in _VIEWS for f in table.schema):
+        return table
+    fields = [
+        pa.field(f.name, _VIEWS[str(f.type)], f.nullable) if str(f.type) in _VIEWS else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields))

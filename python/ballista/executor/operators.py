@@ -25,7 +25,7 @@ from ballista import proto
 from ballista.executor import aggregate as agg
 from ballista.executor import hashing
 from ballista.executor.errors import ExecutorError, unsupported
-from ballista.executor.expressions import as_array, evaluate, schema_from_proto
+from ballista.executor.expressions import _VIEWS, as_array, devolve, evaluate, schema_from_proto
 
 #: Operators this executor runs (``PhysicalPlanNode`` oneof names).
 OPERATORS = [
@@ -336,20 +336,6 @@ def route(table: pa.Table, partitioning: Any, map_partition: int, default_n: int
 # kernels: operators here work on plain utf8/binary, and a stage's output
 # gets the view types back where the plan's types say so, so that the files
 # have exactly the types a Rust reader of the stage expects.
-
-_VIEWS = {"string_view": pa.string(), "binary_view": pa.binary()}
-
-
-def devolve(table: pa.Table) -> pa.Table:
-    """``table`` with view columns as plain utf8 / binary."""
-    if not any(str(f.type) in _VIEWS for f in table.schema):
-        return table
-    fields = [
-        pa.field(f.name, _VIEWS[str(f.type)], f.nullable) if str(f.type) in _VIEWS else f
-        for f in table.schema
-    ]
-    return table.cast(pa.schema(fields))
-
 
 def _is_view(t: pa.DataType) -> bool:
     return str(t) in _VIEWS

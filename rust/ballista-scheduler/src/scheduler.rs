@@ -314,7 +314,13 @@ impl Scheduler {
                     .to_string(),
             )),
             Planned::Query(q) => {
-                let (stages, extension_nodes) = explain_stages(&q.stages, "explain")?;
+                let (mut stages, extension_nodes) = explain_stages(&q.stages, "explain")?;
+                let state = self.state();
+                for stage in &mut stages {
+                    let plan = stage.plan.clone().unwrap_or_default();
+                    stage.capable_executors = state.capable_executors(&plan);
+                }
+                drop(state);
                 Ok(pb::ExplainResult {
                     logical_plan: q.logical.display_indent().to_string(),
                     physical_plan: datafusion::physical_plan::displayable(q.physical.as_ref())

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::SchemaRef;
+use ballista_core::capabilities::{PlanRequirements, plan_requirements};
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
 use tokio::sync::watch;
@@ -38,6 +39,12 @@ pub struct ExecutorEntry {
 impl ExecutorEntry {
     fn total_slots(&self) -> u32 {
         self.registration.task_slots.max(1)
+    }
+
+    /// Whether the executor's advertised capabilities cover `req`.
+    pub fn can_run(&self, req: &PlanRequirements) -> bool {
+        let caps = self.registration.capabilities.clone().unwrap_or_default();
+        req.unmet_by(&caps).is_empty()
     }
 
     /// The executor's endpoint.
@@ -653,6 +660,20 @@ impl SchedulerState {
         effects
     }
 
+    /// Ids of the registered executors that can run a stage whose plan is
+    /// `plan` (sorted).
+    pub fn capable_executors(&self, plan: &pb::PhysicalPlanNode) -> Vec<String> {
+        let req = plan_requirements(plan);
+        let mut ids: Vec<String> = self
+            .executors
+            .iter()
+            .filter(|(_, e)| e.can_run(&req))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Picks pending tasks of runnable stages for free slots, oldest job
     /// first, and marks them running. A stage that cannot be encoded fails
     /// its job (returned as effects).
@@ -757,14 +778,17 @@ fn assign_job(
             }
         }
         let plan = encode_stage(&stage, &job.id, Some(&outputs))?;
+        // Only an executor that can run the whole stage gets its tasks; a
+        // stage no registered executor can run waits for one that can.
+        let req = plan_requirements(&plan);
         for partition in pending {
             // The executor with the most free slots spreads work evenly.
             let Some((executor_id, entry)) = executors
                 .iter_mut()
-                .filter(|(_, e)| e.free_slots > 0)
+                .filter(|(_, e)| e.free_slots > 0 && e.can_run(&req))
                 .max_by_key(|(id, e)| (e.free_slots, std::cmp::Reverse((*id).clone())))
             else {
-                return Ok(());
+                break;
             };
             entry.free_slots -= 1;
             entry.launching += 1;
