@@ -117,7 +117,8 @@ def _group(
     for c, f, o in specs:
         col = table.column(c)
         if f == "hash_distinct" or f == "distinct":
-            vals = pc.unique(col.drop_null()) if col.null_count else pc.unique(col)
+            keep_nulls = o is not None and o.mode == "all"
+            vals = pc.unique(col) if keep_nulls else pc.unique(col.drop_null())
             results[f"{c}_{f}"] = pa.array([vals.to_pylist()], type=pa.list_(col.type))
         else:
             fn = f.removeprefix("hash_")
@@ -172,7 +173,11 @@ def _partial(node: Any, calls: list[_Call], table: pa.Table) -> pa.Table:
         name = f"a{i}"
         values.append((name, v))
         if c.distinct:
-            specs.append((name, f"{h}distinct", only_valid))
+            # DataFusion's distinct state of strings and binaries keeps a
+            # null among the values (its final count skips it); of other
+            # types it does not.
+            text = pa.types.is_string(v.type) or pa.types.is_binary(v.type) or pa.types.is_large_string(v.type)
+            specs.append((name, f"{h}distinct", pc.CountOptions(mode="all") if text else only_valid))
         elif c.name == "avg":
             specs += [(name, f"{h}count", only_valid), (name, f"{h}sum", None)]
         elif c.name == "count":

@@ -74,7 +74,12 @@ impl PlanRequirements {
         check("operator", &self.operators, &caps.operators, true);
         check("expression", &self.expressions, &caps.expressions, true);
         check("function", &self.functions, &caps.functions, true);
-        check("udf language", &self.udf_languages, &caps.udf_languages, false);
+        check(
+            "udf language",
+            &self.udf_languages,
+            &caps.udf_languages,
+            false,
+        );
         check("engine", &self.engines, &caps.engines, false);
         missing
     }
@@ -220,10 +225,7 @@ mod tests {
     fn requirements_are_read_off_the_plan() {
         let req = plan_requirements(&stage());
         let names = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>();
-        assert_eq!(
-            names(&req.operators),
-            ["aggregate", "empty", "result_sink"]
-        );
+        assert_eq!(names(&req.operators), ["aggregate", "empty", "result_sink"]);
         assert_eq!(names(&req.expressions), ["column"]);
         assert_eq!(names(&req.functions), ["count(distinct)", "sum"]);
         assert!(req.udf_languages.is_empty() && req.engines.is_empty());
@@ -232,7 +234,10 @@ mod tests {
     #[test]
     fn empty_lists_mean_everything_but_udfs_and_engines_are_explicit() {
         let req = plan_requirements(&stage());
-        assert!(req.unmet_by(&pb::ExecutorCapabilities::default()).is_empty());
+        assert!(
+            req.unmet_by(&pb::ExecutorCapabilities::default())
+                .is_empty()
+        );
         let narrow = pb::ExecutorCapabilities {
             operators: vec!["empty".into(), "result_sink".into()],
             functions: vec!["sum".into(), "count".into()],

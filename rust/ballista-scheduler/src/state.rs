@@ -835,3 +835,57 @@ fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn executor(id: &str, operators: &[&str]) -> pb::ExecutorRegistration {
+        pb::ExecutorRegistration {
+            endpoint: Some(pb::ExecutorEndpoint {
+                id: id.into(),
+                host: "127.0.0.1".into(),
+                port: 1,
+            }),
+            task_slots: 1,
+            capabilities: Some(pb::ExecutorCapabilities {
+                operators: operators.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn node(n: pb::physical_plan_node::Node) -> pb::PhysicalPlanNode {
+        pb::PhysicalPlanNode { node: Some(n) }
+    }
+
+    #[test]
+    fn only_executors_whose_capabilities_cover_a_stage_can_run_it() {
+        let mut state = SchedulerState::default();
+        // Empty lists mean "everything" (executors registered before
+        // capabilities were advertised).
+        state.register_executor(executor("all", &[])).unwrap();
+        state
+            .register_executor(executor("scans", &["empty", "result_sink"]))
+            .unwrap();
+        let empty = || node(pb::physical_plan_node::Node::Empty(pb::EmptyExec::default()));
+        let sink = |input| {
+            node(pb::physical_plan_node::Node::ResultSink(Box::new(
+                pb::ResultSinkExec {
+                    input: Some(Box::new(input)),
+                    job_id: "j".into(),
+                    stage_id: 1,
+                },
+            )))
+        };
+        assert_eq!(state.capable_executors(&sink(empty())), ["all", "scans"]);
+        let join = node(pb::physical_plan_node::Node::HashJoin(Box::new(
+            pb::HashJoinExec {
+                left: Some(Box::new(empty())),
+                right: Some(Box::new(empty())),
+                ..Default::default()
+            },
+        )));
+        assert_eq!(state.capable_executors(&sink(join)), ["all"]);
+    }
+}
