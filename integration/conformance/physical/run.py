@@ -79,11 +79,12 @@ class HarnessScheduler(flight.FlightServerBase):  # type: ignore[misc]
             return [proto.HeartbeatResult(reregister=not known).SerializeToString()]
         raise pa.ArrowNotImplementedError(f"the harness does not answer `{action.type}`")
 
-    def wait_executor(self, timeout: float = 60.0) -> Any:
+    def wait_executor(self, count: int = 1, timeout: float = 60.0) -> Any:
+        """The ``count``-th executor to register, once it has."""
         with self.cond:
-            if not self.cond.wait_for(lambda: self.executors, timeout):
-                raise RuntimeError(f"no executor registered within {timeout} s")
-            return next(iter(self.executors.values()))
+            if not self.cond.wait_for(lambda: len(self.executors) >= count, timeout):
+                raise RuntimeError(f"executor {count} did not register within {timeout} s")
+            return list(self.executors.values())[count - 1]
 
     def wait_tasks(self, keys: list[tuple[str, int, int]]) -> list[Any]:
         with self.cond:
@@ -151,25 +152,34 @@ def rows(table: pa.Table) -> list[list[Any]]:
     return sorted(out, key=json.dumps)
 
 
-def run_case(case: Path, command: list[str], work: Path, data: Path) -> dict[str, Any]:
-    """Runs every stage of ``case`` on a fresh executor; returns the rows of
-    each stage's output partitions: ``{stage: {partition: rows}}``."""
+def run_case(case: Path, commands: list[list[str]], work: Path, data: Path) -> dict[str, Any]:
+    """Runs every stage of ``case`` on fresh executors (stage i on executor
+    ``i % len(commands)``, so with two implementations every shuffle crosses
+    from one to the other); returns the rows of each stage's output
+    partitions: ``{stage: {partition: rows}}``."""
     stages = json.loads((case / "stages.json").read_text())
     settings = [proto.KeyValue(key=k, value=v) for k, v in stages.get("settings", {}).items()]
     sched = HarnessScheduler()
     url = f"grpc://127.0.0.1:{sched.port}"
-    argv = [a.replace("{scheduler}", url).replace("{work_dir}", str(work)) for a in command]
-    argv = [os.path.expandvars(a) for a in argv]
-    log = open(work.parent / f"{work.name}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
+    procs = []
+    logs = []
     try:
-        reg = sched.wait_executor()
-        ep = reg.endpoint
-        client = flight.FlightClient(f"grpc://{ep.host}:{ep.port}")
+        clients = []
+        for i, command in enumerate(commands):
+            d = work / str(i)
+            d.mkdir()
+            argv = [a.replace("{scheduler}", url).replace("{work_dir}", str(d)) for a in command]
+            argv = [os.path.expandvars(a) for a in argv]
+            logs.append(open(work / f"{i}.log", "w"))  # noqa: SIM115
+            procs.append(subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=logs[-1]))
+            # One at a time, so the i-th registration is the i-th command's.
+            reg = sched.wait_executor(count=i + 1)
+            clients.append(flight.FlightClient(f"grpc://{reg.endpoint.host}:{reg.endpoint.port}"))
         job = f"conf-{case.name}"
         outputs: dict[int, list[list[Any]]] = {}
         result: dict[str, Any] = {}
-        for stage in stages["stages"]:
+        for k, stage in enumerate(stages["stages"]):
+            client = clients[k % len(clients)]
             sid = stage["stage_id"]
             plan = prepare(stage, data, job, outputs)
             keys = []
@@ -206,12 +216,15 @@ def run_case(case: Path, command: list[str], work: Path, data: Path) -> dict[str
                     got += rows(client.do_get(flight.Ticket(ticket.SerializeToString())).read_all())
                 parts[str(i)] = sorted(got, key=json.dumps)
             result[str(sid)] = parts
-        client.close()
+        for c in clients:
+            c.close()
         return result
     finally:
-        proc.kill()
-        proc.wait()
-        log.close()
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        for log in logs:
+            log.close()
         sched.shutdown()
 
 
@@ -247,38 +260,52 @@ def main() -> int:
     cases = sorted(c for c in (HERE / "cases").iterdir() if (c / "stages.json").exists())
     if args.case:
         cases = [c for c in cases if c.name == args.case]
-    impls = [args.bless or args.only] if (args.bless or args.only) else list(executors)
+    names = [args.bless or args.only] if (args.bless or args.only) else list(executors)
+    # Each implementation alone, then (with two or more) every ordered pair
+    # alternating stage by stage: shuffles written by one, read by the other.
+    runs: list[list[str]] = [[n] for n in names]
+    if not (args.bless or args.only):
+        runs += [[a, b] for a in names for b in names if a != b]
     bad = 0
+    summary = []
     with tempfile.TemporaryDirectory(prefix="ballista-physical-") as tmp:
         data = Path(tmp) / "data"
         tables.write(data)
-        for impl in impls:
-            known = known_failures(impl)
+        for run in runs:
+            label = "->".join(run)
+            known = set().union(*(known_failures(n) for n in run))
             passed = failed_known = 0
-            for case in cases:
-                work = Path(tmp) / f"{impl}-{case.name}"
+            selected = cases if len(run) == 1 else [c for c in cases if multi_stage(c)]
+            for case in selected:
+                work = Path(tmp) / f"{label}-{case.name}"
                 work.mkdir()
                 try:
-                    got = run_case(case, executors[impl]["command"], work, data)
+                    got = run_case(case, [executors[n]["command"] for n in run], work, data)
                     if args.bless:
                         (case / "expected.json").write_text(json.dumps(got, indent=1) + "\n")
                     expected = json.loads((case / "expected.json").read_text())
                     error = None if got == expected else diff(expected, got)
                 except Exception as e:  # a failed task, a refused plan, a timeout
                     error = f"{type(e).__name__}: {e}"
-                if error is None and case.name in known:
-                    print(f"[{impl}] {case.name}: passes but is listed as a known failure; remove it")
+                if error is None and case.name in known and len(run) == 1:
+                    print(f"[{label}] {case.name}: passes but is listed as a known failure; remove it")
                     bad += 1
                 elif error is None:
                     passed += 1
                 elif case.name in known:
                     failed_known += 1
-                    print(f"[{impl}] {case.name}: known failure ({error.splitlines()[0][:160]})")
+                    print(f"[{label}] {case.name}: known failure ({error.splitlines()[0][:160]})")
                 else:
                     bad += 1
-                    print(f"[{impl}] {case.name}: FAILED\n    {error}")
-            print(f"[{impl}] {passed}/{len(cases)} cases pass, {failed_known} known failures")
+                    print(f"[{label}] {case.name}: FAILED\n    {error}")
+            summary.append(f"[{label}] {passed}/{len(selected)} cases pass, {failed_known} known failures")
+    print("\n".join(summary))
     return 1 if bad else 0
+
+
+def multi_stage(case: Path) -> bool:
+    """Whether a case has a shuffle (more than one stage)."""
+    return len(json.loads((case / "stages.json").read_text())["stages"]) > 1
 
 
 def diff(expected: dict[str, Any], got: dict[str, Any]) -> str:

@@ -367,8 +367,9 @@ def _op_is_concat(op: int) -> bool:
     return bool(proto.BinaryOperator.Name(op) == "BINARY_OPERATOR_STRING_CONCAT")
 
 
-def view_columns(node: Any) -> list[bool]:
-    """For each output column of ``node``: is its declared type a view?"""
+def view_columns(node: Any) -> list[Any]:
+    """For each output column of ``node``: ``True`` if its declared type is
+    a view type, ``"list"`` if it is a list of a view type, else ``False``."""
     kind = _kind(node)
     op = getattr(node, kind)
     if kind == "file_scan":
@@ -394,8 +395,11 @@ def view_columns(node: Any) -> list[bool]:
         for c in op.aggregates:
             arg_view = _expr_view(c.arguments[0], raw) if c.arguments else False
             name = c.name.lower()
-            if partial:
-                width = 2 if name == "avg" and not c.distinct else 1
+            if partial and c.distinct:
+                # The distinct values travel as a list of the argument type.
+                out.append("list" if arg_view else False)
+            elif partial:
+                width = 2 if name == "avg" else 1
                 out += [name in ("min", "max") and arg_view] * width
             else:
                 out.append(name in ("min", "max") and arg_view)
@@ -403,15 +407,18 @@ def view_columns(node: Any) -> list[bool]:
     return view_columns(op.input)
 
 
-def restore_views(table: pa.Table, flags: list[bool]) -> pa.Table:
+def restore_views(table: pa.Table, flags: list[Any]) -> pa.Table:
     """``table`` with the columns ``flags`` marks cast back to view types."""
     if not any(flags) or len(flags) != table.num_columns:
         return table
     fields = []
     for f, view in zip(table.schema, flags, strict=True):
-        if view and f.type == pa.string():
+        if view is True and f.type == pa.string():
             f = pa.field(f.name, pa.string_view(), f.nullable)
-        elif view and f.type == pa.binary():
+        elif view is True and f.type == pa.binary():
             f = pa.field(f.name, pa.binary_view(), f.nullable)
+        elif view == "list" and pa.types.is_list(f.type) and f.type.value_type == pa.string():
+            item = pa.field(f.type.value_field.name, pa.string_view(), True)
+            f = pa.field(f.name, pa.list_(item), f.nullable)
         fields.append(f)
     return table.cast(pa.schema(fields))
