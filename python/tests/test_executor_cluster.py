@@ -154,6 +154,10 @@ class Cluster:
         return table, status, elapsed
 
     def stop(self) -> None:
+        if hasattr(self, "ctx"):
+            self.ctx.close()
+        if hasattr(self, "flight"):
+            self.flight.close()
         for p in reversed(self.procs):
             p.stop()
 
