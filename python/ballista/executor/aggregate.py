@@ -305,7 +305,7 @@ def _avg(counts: pa.Array, sums: pa.Array, t: pa.DataType) -> pa.Array:
         return pc.divide(pc.cast(sums, pa.float64()), pc.cast(counts, pa.float64()))
     # DataFusion: sum's unscaled value rescaled to the result scale, divided
     # by the count, truncated toward zero.
-    out = []
+    out: list[int | None] = []
     for c, s in zip(counts.to_pylist(), sums.to_pylist(), strict=True):
         if not c or s is None:
             out.append(None)

@@ -32,15 +32,14 @@ class ExecutorError(Exception):
         turns Arrow's status codes into the matching gRPC codes
         (``ArrowInvalid`` -> INVALID_ARGUMENT, ``ArrowKeyError`` -> NOT_FOUND,
         ``ArrowNotImplementedError`` -> UNIMPLEMENTED)."""
-        if self.code == "invalid_argument":
-            return pa.ArrowInvalid(str(self))
-        if self.code == "not_found":
-            return pa.ArrowKeyError(str(self))
-        if self.code == "unimplemented":
-            return pa.ArrowNotImplementedError(str(self))
-        if self.code == "unavailable":
-            return flight.FlightUnavailableError(str(self))
-        return flight.FlightInternalError(str(self))
+        kinds: dict[str, type[Exception]] = {
+            "invalid_argument": pa.ArrowInvalid,
+            "not_found": pa.ArrowKeyError,
+            "unimplemented": pa.ArrowNotImplementedError,
+            "unavailable": flight.FlightUnavailableError,
+        }
+        error: Exception = kinds.get(self.code, flight.FlightInternalError)(str(self))
+        return error
 
 
 def unsupported(what: str) -> ExecutorError:

@@ -47,7 +47,8 @@ def _fmix(h1: np.ndarray, length: int) -> np.ndarray:
     h1 = h1 * np.uint32(0x85EBCA6B)
     h1 = h1 ^ (h1 >> np.uint32(13))
     h1 = h1 * np.uint32(0xC2B2AE35)
-    return h1 ^ (h1 >> np.uint32(16))
+    out: np.ndarray = h1 ^ (h1 >> np.uint32(16))
+    return out
 
 
 def hash_int(v: np.ndarray, seed: np.ndarray) -> np.ndarray:
@@ -131,7 +132,7 @@ def unscaled(d: decimal.Decimal, scale: int) -> int:
     n = int("".join(map(str, digits)) or "0")
     shift = int(exp) + scale
     n = n * 10**shift if shift >= 0 else n // 10 ** (-shift)
-    return -n if sign else n
+    return int(-n if sign else n)
 
 
 def _hash_column(col: pa.Array, seed: np.ndarray) -> np.ndarray:

@@ -70,7 +70,7 @@ def output_partitions(node: Any) -> int:
     if kind == "shuffle_read":
         return len(op.partitions)
     if kind in ("empty", "placeholder_row"):
-        return max(1, op.partitions)
+        return max(1, int(op.partitions))
     if kind == "values":
         return len(op.partitions)
     if kind == "union":
@@ -390,7 +390,7 @@ def view_columns(node: Any) -> list[Any]:
         flags = view_columns(op.input)
         raw = [_is_view(f.type) for f in schema_from_proto(op.input_schema)]
         keys = [_expr_view(g.expression, flags) for g in op.group_by]
-        out = list(keys)
+        out: list[Any] = list(keys)
         partial = op.mode == proto.AGGREGATE_MODE_PARTIAL
         for c in op.aggregates:
             arg_view = _expr_view(c.arguments[0], raw) if c.arguments else False
