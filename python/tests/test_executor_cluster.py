@@ -100,11 +100,11 @@ def sf01() -> Path:
 class Cluster:
     """A scheduler and the given executors (``"rust"`` / ``"python"``)."""
 
-    def __init__(self, kinds: list[str], work: Path) -> None:
+    def __init__(self, kinds: list[str], work: Path, scheduler_args: tuple[str, ...] = ()) -> None:
         self.procs: list[Proc] = []
         work.mkdir(parents=True, exist_ok=True)
         try:
-            sched = Proc("scheduler", [str(ballista_bin()), "scheduler", "--port", "0"], work / "scheduler.log")
+            sched = Proc("scheduler", [str(ballista_bin()), "scheduler", "--port", "0", *scheduler_args], work / "scheduler.log")
             self.procs.append(sched)
             self.url = f"grpc://127.0.0.1:{sched.port}"
             for i, kind in enumerate(kinds):
@@ -272,6 +272,21 @@ def test_shuffles_cross_implementations(mixed: Cluster) -> None:
             print(f"\nscan stage on {sorted(scan)}, reduce stage on {sorted(reduce_)}")
             return
     pytest.fail(f"the scan stage never ran on both executors: {ran}")
+
+
+def test_a_stage_no_executor_can_run_fails_its_job_naming_what_is_missing(work: Path) -> None:
+    """Only a Python executor: Q12's join stage waits for an executor that
+    can run it, then the job fails with an error naming the operator."""
+    c = Cluster(["python"], work / "python-only", ("--no-executor-timeout", "2s"))
+    try:
+        with pytest.raises(ballista.BallistaError, match=r"no registered executor can run stage \d+: .*operator hash_join"):
+            c.ctx.sql(query(12)).to_arrow()
+        # Stages it can run still run.
+        table, status, _ = c.run(query(6))
+        assert status.state == proto.JOB_STATE_SUCCEEDED
+        assert_same_rows(table, duckdb_result(6), ordered=True)
+    finally:
+        c.stop()
 
 
 def test_python_executor_time_relative_to_rust(work: Path) -> None:

@@ -11,8 +11,11 @@ import signal
 import sys
 import threading
 
-from ballista.executor.errors import ExecutorError
-from ballista.executor.server import ExecutorService
+try:
+    from ballista.executor.errors import ExecutorError
+    from ballista.executor.server import ExecutorService
+except ImportError as e:  # numpy is an extra: pip install 'ballista[executor]'
+    sys.exit(f"error: the Python executor needs {e.name}: pip install 'ballista[executor]'")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,6 +123,9 @@ pub struct Job {
     ended_ms: i64,
     ended_at: Option<Instant>,
     stages: Vec<StageRun>,
+    /// Since when a runnable stage has had no registered executor able to
+    /// run it, and why (what it needs that none advertises).
+    unrunnable: Option<(Instant, String)>,
     /// Bumped on every change, so waiters (GetFlightInfo, PollFlightInfo)
     /// wake up.
     changes: watch::Sender<u64>,
@@ -164,6 +167,7 @@ impl Job {
             ended_ms: 0,
             ended_at: None,
             stages,
+            unrunnable: None,
             changes: watch::channel(0).0,
         }
     }
@@ -606,17 +610,40 @@ impl SchedulerState {
     }
 
     /// Fails jobs that have waited for an executor longer than `timeout`
-    /// while none is registered.
+    /// while none is registered, or while none of those registered can run
+    /// one of their stages.
     pub fn fail_starved_jobs(
         &mut self,
         since_no_executor: Option<Instant>,
         timeout: Duration,
     ) -> Vec<Effect> {
+        // A stage none of the registered executors can run (none advertises
+        // all it needs) fails its job after the same wait: an executor that
+        // can may join meanwhile, as Spark waits for resources.
+        let unrunnable: Vec<(String, String)> = self
+            .jobs
+            .values()
+            .filter(|j| !j.is_terminal())
+            .filter_map(|j| match &j.unrunnable {
+                Some((at, why)) if at.elapsed() >= timeout => Some((j.id.clone(), why.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut effects = Vec::new();
+        for (id, why) in unrunnable {
+            effects.extend(self.fail_job(
+                &id,
+                format!(
+                    "{why}; waited {} s for an executor that can",
+                    timeout.as_secs()
+                ),
+            ));
+        }
         let Some(since) = since_no_executor else {
-            return vec![];
+            return effects;
         };
         if !self.executors.is_empty() || since.elapsed() < timeout {
-            return vec![];
+            return effects;
         }
         let waiting: Vec<String> = self
             .jobs
@@ -624,7 +651,6 @@ impl SchedulerState {
             .filter(|j| !j.is_terminal())
             .map(|j| j.id.clone())
             .collect();
-        let mut effects = Vec::new();
         for id in waiting {
             effects.extend(self.fail_job(
                 &id,
@@ -752,6 +778,8 @@ fn assign_job(
         })
         .map(|s| s.stage.id)
         .collect();
+    // A runnable stage with pending tasks that no registered executor can run.
+    let mut blocked: Option<String> = None;
     for stage_id in runnable {
         let pending: Vec<usize> = job
             .stage(stage_id)
@@ -781,6 +809,10 @@ fn assign_job(
         // Only an executor that can run the whole stage gets its tasks; a
         // stage no registered executor can run waits for one that can.
         let req = plan_requirements(&plan);
+        if !executors.is_empty() && !executors.values().any(|e| e.can_run(&req)) {
+            blocked.get_or_insert_with(|| unmet_text(stage_id, &req, executors));
+            continue;
+        }
         for partition in pending {
             // The executor with the most free slots spreads work evenly.
             let Some((executor_id, entry)) = executors
@@ -817,7 +849,40 @@ fn assign_job(
             job.touch();
         }
     }
+    match blocked {
+        Some(why) if job.unrunnable.is_none() => {
+            tracing::warn!("job {}: {why}", job.id);
+            job.unrunnable = Some((Instant::now(), why));
+        }
+        Some(_) => {}
+        None => job.unrunnable = None,
+    }
     Ok(())
+}
+
+/// Why no registered executor can run a stage: what each one lacks.
+fn unmet_text(
+    stage_id: u32,
+    req: &PlanRequirements,
+    executors: &HashMap<String, ExecutorEntry>,
+) -> String {
+    let mut lacks: Vec<String> = executors
+        .iter()
+        .map(|(id, e)| {
+            let caps = e.registration.capabilities.clone().unwrap_or_default();
+            let name = if caps.implementation.is_empty() {
+                id.clone()
+            } else {
+                format!("{id} ({})", caps.implementation)
+            };
+            format!("{name} lacks {}", req.unmet_by(&caps).join(", "))
+        })
+        .collect();
+    lacks.sort();
+    format!(
+        "no registered executor can run stage {stage_id}: {}",
+        lacks.join("; ")
+    )
 }
 
 fn task_id(job_id: &str, stage_id: u32, partition: usize, attempt: u32) -> pb::TaskId {
