@@ -257,6 +257,19 @@ def test_stages_the_python_executor_cannot_run_go_to_rust(mixed: Cluster, n: int
             assert kinds[t.executor_id] == "rust", t
 
 
+#: Every TPC-H query but Q15 (a view, several statements).
+ALL_QUERIES = [n for n in range(1, 23) if n != 15]
+
+
+@pytest.mark.parametrize("n", ALL_QUERIES)
+def test_every_tpch_query_is_right_on_the_mixed_cluster(mixed: Cluster, n: int) -> None:
+    """Whatever stages the Python executor takes (those its capabilities
+    cover), the results stay DuckDB's."""
+    table, status, _ = mixed.run(query(n))
+    assert status.state == proto.JOB_STATE_SUCCEEDED, status.error
+    assert_same_rows(table, duckdb_result(n), ordered=True)
+
+
 def test_shuffles_cross_implementations(mixed: Cluster) -> None:
     """Q1's scan stage (2 tasks) spreads over both single-slot executors; each
     task of the next stage reads the hash-partitioned files of both, one of

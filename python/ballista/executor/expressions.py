@@ -237,7 +237,8 @@ def _binary(b: Any, table: pa.Table) -> Any:
 
 
 def decimal_result_type(op: str, a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    """DataFusion's result type of decimal ``a op b`` (precision capped at 38)."""
+    """The result type of decimal ``a op b`` as DataFusion plans it (arrow-rs's
+    decimal kernels; precision capped at 38)."""
     p1, s1, p2, s2 = a.precision, a.scale, b.precision, b.scale
     if op in ("PLUS", "MINUS"):
         s = max(s1, s2)
@@ -246,10 +247,9 @@ def decimal_result_type(op: str, a: pa.DataType, b: pa.DataType) -> pa.DataType:
         s = s1 + s2
         p = p1 + p2 + 1
     else:
-        s = max(6, s1 + p2 + 1)
+        # arrow-rs: a fixed scale increment of 4 (as PostgreSQL and MySQL).
+        s = min(s1 + 4, 38)
         p = p1 - s1 + s2 + s
-        if p > 38:
-            s = max(s - (p - 38), min(s, 6))
     return pa.decimal128(min(38, p), min(38, s))
 
 
@@ -258,11 +258,41 @@ def _decimal_arith(op: str, left: Any, right: Any) -> Any:
     # caps them at 38: compute in decimal256 and narrow to DataFusion's type
     # (an overflowing value is an error, as in DataFusion).
     out = decimal_result_type(op, left.type, right.type)
+    if op == "DIVIDE":
+        return _decimal_divide(left, right, out)
     wide = [
         x.cast(pa.decimal256(x.type.precision, x.type.scale)) for x in (left, right)
     ]
     result = pc.call_function(_ARITH[op], wide)
     return result.cast(out)
+
+
+def _decimal_divide(left: Any, right: Any, out: pa.DataType) -> pa.Array:
+    # Exact integer division on the unscaled values, truncated toward zero,
+    # as arrow-rs divides decimals (pyarrow's decimal256 division needs more
+    # than 76 digits for DataFusion's result scale).
+    from ballista.executor.hashing import unscaled
+
+    n = max(len(x) for x in (left, right) if not isinstance(x, pa.Scalar)) if not (
+        isinstance(left, pa.Scalar) and isinstance(right, pa.Scalar)
+    ) else 1
+    lv = as_array(left, n).to_pylist()
+    rv = as_array(right, n).to_pylist()
+    s1, s2 = left.type.scale, right.type.scale
+    shift = out.scale + s2 - s1
+    values: list[decimal.Decimal | None] = []
+    for a, b in zip(lv, rv, strict=True):
+        if a is None or b is None:
+            values.append(None)
+            continue
+        num, den = unscaled(a, s1), unscaled(b, s2)
+        if den == 0:
+            raise ExecutorError("Arrow error: Divide by zero error")
+        num = num * 10**shift if shift >= 0 else num // 10 ** (-shift)
+        q = abs(num) // abs(den)
+        q = q if (num >= 0) == (den > 0) else -q
+        values.append(decimal.Decimal(q).scaleb(-out.scale, decimal.Context(prec=80)))
+    return pa.array(values, type=out)
 
 
 def _in_list(e: Any, table: pa.Table) -> Any:
