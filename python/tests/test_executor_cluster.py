@@ -245,9 +245,16 @@ def test_stages_the_python_executor_cannot_run_go_to_rust(mixed: Cluster, n: int
     plan = mixed.explain(query(n))
     join_stages = {s.stage_id for s in plan.stages if "hash_join" in s.requirements.operators}
     assert join_stages
+    names = {
+        ids["rust"]: f"{ids['rust']} (ballista-rust/0.1.0)",
+        ids["python"]: f"{ids['python']} (ballista-python/0.1.0)",
+    }
     for s in plan.stages:
         if s.stage_id in join_stages:
             assert list(s.capable_executors) == [ids["rust"]], s
+        # The stage text clients print says so too.
+        who = ", ".join(names[i] for i in s.capable_executors)
+        assert s.plan_text.splitlines()[-1] == f"Runs on: {who}", s.plan_text
     table, status, _ = mixed.run(query(n))
     assert status.state == proto.JOB_STATE_SUCCEEDED, status.error
     assert_same_rows(table, duckdb_result(n), ordered=True)
