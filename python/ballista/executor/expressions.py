@@ -260,6 +260,11 @@ def _decimal_arith(op: str, left: Any, right: Any) -> Any:
     out = decimal_result_type(op, left.type, right.type)
     if op == "DIVIDE":
         return _decimal_divide(left, right, out)
+    p1, s1, p2, s2 = left.type.precision, left.type.scale, right.type.precision, right.type.scale
+    uncapped = p1 + p2 + 1 if op == "MULTIPLY" else max(p1 - s1, p2 - s2) + max(s1, s2) + 1
+    if uncapped <= 38:
+        # pyarrow's decimal128 result type is DataFusion's when not capped.
+        return pc.call_function(_ARITH[op], [left, right]).cast(out)
     wide = [
         x.cast(pa.decimal256(x.type.precision, x.type.scale)) for x in (left, right)
     ]
