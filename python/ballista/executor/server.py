@@ -63,6 +63,10 @@ def capabilities() -> Any:
     return caps
 
 
+class _Cancelled(Exception):
+    """The task's job was removed."""
+
+
 def task_name(t: Any) -> str:
     """Names a task in logs and errors."""
     return f"job {t.job_id} stage {t.stage_id} partition {t.partition} attempt {t.attempt}"
@@ -186,9 +190,19 @@ class ExecutorService(flight.FlightServerBase):  # type: ignore[misc]
         started = time.monotonic()
         status = proto.TaskStatus(task_id=task_id, executor_id=self.id)
         try:
+            if task_id.job_id in self._cancelled:
+                raise _Cancelled()
             outputs = self.execute(definition)
+            if task_id.job_id in self._cancelled:
+                # The job's data was removed while the task ran (a thread
+                # cannot be aborted): drop what it wrote.
+                shutil.rmtree(os.path.join(self.work_dir, task_id.job_id), ignore_errors=True)
+                raise _Cancelled()
             status.state = proto.TASK_STATE_SUCCEEDED
             status.outputs.extend(outputs)
+        except _Cancelled:
+            status.state = proto.TASK_STATE_CANCELLED
+            status.error = "the task was aborted: its job's data was removed"
         except ExecutorError as e:
             status.state = proto.TASK_STATE_FAILED
             status.error = str(e)
@@ -260,6 +274,9 @@ class ExecutorService(flight.FlightServerBase):  # type: ignore[misc]
         validate_job_id(job_id, "RemoveJobData.job_id")
         job_dir = os.path.join(self.work_dir, job_id)
         if not shuffle_only:
+            # Tasks of the job still queued or running end as CANCELLED.
+            with self._lock:
+                self._cancelled.add(job_id)
             shutil.rmtree(job_dir, ignore_errors=True)
             return
         if not os.path.isdir(job_dir):
