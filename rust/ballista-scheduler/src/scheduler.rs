@@ -316,7 +316,7 @@ impl Scheduler {
             Planned::Query(q) => {
                 let (mut stages, extension_nodes) = explain_stages(&q.stages, "explain")?;
                 let state = self.state();
-                let names: std::collections::HashMap<String, String> = state
+                let names: HashMap<String, String> = state
                     .executors()
                     .map(|e| {
                         let id = e.endpoint().id;
