@@ -78,7 +78,7 @@ test-python: python-install ## Python client: pytest (golden plans, TPC-H vs Duc
 .PHONY: test-python-executor
 test-python-executor: python-install ## Python executor: hash vectors, mixed Rust+Python cluster on TPC-H SF 0.1 (vs DuckDB), Q1/Q6 timing
 	cargo build -p ballista-cli
-	cd python && $(VENV)/bin/pytest -s tests/test_executor_hash.py tests/test_executor_cluster.py
+	cd python && $(VENV)/bin/pytest -s tests/test_executor_hash.py tests/test_executor_cluster.py tests/test_executor_errors.py
 
 .PHONY: bench-python
 bench-python: python-install ## Python to_arrow() of 20M rows x 4 columns vs pyarrow.dataset on the same Parquet
