@@ -52,6 +52,8 @@ conformance: python-install ## Conformance: every language's testee against the 
 	cargo build --workspace --all-targets
 	$(MAVEN) -q -DskipTests -pl client process-test-classes
 	python3 integration/conformance/run.py
+	@# Executors: every physical case on each implementation and across them.
+	$(PY) integration/conformance/physical/run.py
 
 # Maven runs in java/; ~/.m2 is kept across CI runs, so a warm build is offline.
 MAVEN := cd java && mvn -B -ntp
@@ -86,6 +88,14 @@ test-python: python-install ## Python client: pytest (golden plans, TPC-H vs Duc
 	cargo build -p ballista-cli
 	$(BALLISTA) gen tpch --sf 0.01 --parts 2 --out $(TPCH_SF001)
 	cd python && $(VENV)/bin/pytest
+
+# The Python executor's tests are part of `test-python` (python/tests); this
+# target runs only them: spec hash vectors, and a mixed cluster (Rust
+# scheduler + Rust and Python executor processes) on TPC-H SF 0.1 vs DuckDB.
+.PHONY: test-python-executor
+test-python-executor: python-install ## Python executor: hash vectors, mixed Rust+Python cluster on TPC-H SF 0.1 (vs DuckDB), Q1/Q6 timing
+	cargo build -p ballista-cli
+	cd python && $(VENV)/bin/pytest -s tests/test_executor_hash.py tests/test_executor_cluster.py tests/test_executor_errors.py
 
 .PHONY: bench-python
 bench-python: python-install ## Python to_arrow() of 20M rows x 4 columns vs pyarrow.dataset on the same Parquet

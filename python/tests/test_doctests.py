@@ -18,6 +18,7 @@ MODULES = [
     "ballista.proto",
     "ballista.types",
     "ballista._flight",
+    "ballista.executor",
 ]
 
 

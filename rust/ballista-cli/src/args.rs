@@ -115,7 +115,8 @@ pub struct SchedulerArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_executor_timeout)]
     pub executor_timeout: Duration,
     /// Queued and running jobs fail once no executor has been registered for
-    /// this long, e.g. `30s`, `2m`
+    /// this long, or none of those registered can run one of their stages
+    /// (capabilities), e.g. `30s`, `2m`
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub no_executor_timeout: Duration,
 }

@@ -7,11 +7,14 @@
 //!   that puts every row in the same partition on every executor;
 //! - [`json`] renders and parses spec messages in the canonical protobuf
 //!   JSON mapping (the format of the conformance golden files);
+//! - [`capabilities`] reads what a stage plan needs from an executor and
+//!   checks it against what an executor advertises;
 //! - [`error`] is the crate's single error type.
 //!
 //! This crate knows nothing of networking, scheduling or executors: those
 //! layers depend on it, never the other way round.
 
+pub mod capabilities;
 pub mod error;
 pub mod hash;
 pub mod json;

@@ -321,6 +321,40 @@ impl ExecutorState {
         })
     }
 
+    /// What this executor runs, for its registration: every operator and
+    /// expression of the spec, every function of its registry (scalar,
+    /// aggregate — also DISTINCT — and window), and the `datafusion`
+    /// engine's extensions. No UDF language: UDF workers are not run yet.
+    pub fn capabilities(&self) -> pb::ExecutorCapabilities {
+        use ballista_core::capabilities::spec_oneof_names;
+        let f = &self.functions;
+        let mut functions: Vec<String> = f
+            .scalar_functions()
+            .keys()
+            .chain(f.window_functions().keys())
+            .cloned()
+            .collect();
+        for name in f.aggregate_functions().keys() {
+            functions.push(name.clone());
+            functions.push(format!("{name}(distinct)"));
+        }
+        // Plans name functions in lower case (see `plan_requirements`).
+        let mut functions: Vec<String> = functions
+            .into_iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        functions.sort();
+        functions.dedup();
+        pb::ExecutorCapabilities {
+            operators: spec_oneof_names("ballista.v1.PhysicalPlanNode", "node"),
+            expressions: spec_oneof_names("ballista.v1.PhysicalExpr", "expr_type"),
+            functions,
+            udf_languages: vec![],
+            engines: vec!["datafusion".to_string()],
+            implementation: format!("ballista-rust/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
     /// Free task slots now.
     pub fn free_slots(&self) -> usize {
         self.slots.available_permits()
@@ -598,11 +632,7 @@ async fn register(
     let registration = pb::ExecutorRegistration {
         endpoint: Some(state.endpoint.clone()),
         task_slots: u32::try_from(state.task_slots).unwrap_or(u32::MAX),
-        capabilities: Some(pb::ExecutorCapabilities {
-            implementation: format!("ballista-rust/{}", env!("CARGO_PKG_VERSION")),
-            engines: vec!["datafusion".to_string()],
-            ..Default::default()
-        }),
+        capabilities: Some(state.capabilities()),
     };
     let mut backoff = REGISTER_BACKOFF.0;
     let mut attempt = 1u32;

@@ -23,6 +23,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
+use ballista_core::capabilities::plan_requirements;
 use ballista_core::serde::physical::{
     PhysicalExtensionCodec, count_extension_nodes, partitioning_to_proto, physical_plan_to_proto,
 };
@@ -409,7 +410,10 @@ pub fn explain_stages(plan: &StagePlan, job_id: &str) -> Result<(Vec<pb::StageIn
             input_stages: stage.inputs.clone(),
             partitions: u32::try_from(stage.partitions()).unwrap_or(u32::MAX),
             plan_text: stage_text(stage),
+            requirements: Some(plan_requirements(&encoded).to_proto()),
             plan: Some(encoded),
+            // Filled by the scheduler, which knows the executors.
+            capable_executors: vec![],
         });
     }
     Ok((infos, u32::try_from(extension_nodes).unwrap_or(u32::MAX)))

@@ -314,7 +314,45 @@ impl Scheduler {
                     .to_string(),
             )),
             Planned::Query(q) => {
-                let (stages, extension_nodes) = explain_stages(&q.stages, "explain")?;
+                let (mut stages, extension_nodes) = explain_stages(&q.stages, "explain")?;
+                let state = self.state();
+                let names: HashMap<String, String> = state
+                    .executors()
+                    .map(|e| {
+                        let id = e.endpoint().id;
+                        let implementation = e
+                            .registration
+                            .capabilities
+                            .as_ref()
+                            .map(|c| c.implementation.clone())
+                            .unwrap_or_default();
+                        let name = if implementation.is_empty() {
+                            id.clone()
+                        } else {
+                            format!("{id} ({implementation})")
+                        };
+                        (id, name)
+                    })
+                    .collect();
+                for stage in &mut stages {
+                    let plan = stage.plan.clone().unwrap_or_default();
+                    stage.capable_executors = state.capable_executors(&plan);
+                    // Which executors may run the stage, under its plan.
+                    let who: Vec<&str> = stage
+                        .capable_executors
+                        .iter()
+                        .map(|id| names.get(id).map_or(id.as_str(), String::as_str))
+                        .collect();
+                    stage.plan_text.push_str(&format!(
+                        "Runs on: {}\n",
+                        if who.is_empty() {
+                            "no registered executor can run this stage".to_string()
+                        } else {
+                            who.join(", ")
+                        }
+                    ));
+                }
+                drop(state);
                 Ok(pb::ExplainResult {
                     logical_plan: q.logical.display_indent().to_string(),
                     physical_plan: datafusion::physical_plan::displayable(q.physical.as_ref())

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::SchemaRef;
+use ballista_core::capabilities::{PlanRequirements, plan_requirements};
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
 use tokio::sync::watch;
@@ -38,6 +39,12 @@ pub struct ExecutorEntry {
 impl ExecutorEntry {
     fn total_slots(&self) -> u32 {
         self.registration.task_slots.max(1)
+    }
+
+    /// Whether the executor's advertised capabilities cover `req`.
+    pub fn can_run(&self, req: &PlanRequirements) -> bool {
+        let caps = self.registration.capabilities.clone().unwrap_or_default();
+        req.unmet_by(&caps).is_empty()
     }
 
     /// The executor's endpoint.
@@ -116,6 +123,9 @@ pub struct Job {
     ended_ms: i64,
     ended_at: Option<Instant>,
     stages: Vec<StageRun>,
+    /// Since when a runnable stage has had no registered executor able to
+    /// run it, and why (what it needs that none advertises).
+    unrunnable: Option<(Instant, String)>,
     /// Bumped on every change, so waiters (GetFlightInfo, PollFlightInfo)
     /// wake up.
     changes: watch::Sender<u64>,
@@ -157,6 +167,7 @@ impl Job {
             ended_ms: 0,
             ended_at: None,
             stages,
+            unrunnable: None,
             changes: watch::channel(0).0,
         }
     }
@@ -599,17 +610,40 @@ impl SchedulerState {
     }
 
     /// Fails jobs that have waited for an executor longer than `timeout`
-    /// while none is registered.
+    /// while none is registered, or while none of those registered can run
+    /// one of their stages.
     pub fn fail_starved_jobs(
         &mut self,
         since_no_executor: Option<Instant>,
         timeout: Duration,
     ) -> Vec<Effect> {
+        // A stage none of the registered executors can run (none advertises
+        // all it needs) fails its job after the same wait: an executor that
+        // can may join meanwhile, as Spark waits for resources.
+        let unrunnable: Vec<(String, String)> = self
+            .jobs
+            .values()
+            .filter(|j| !j.is_terminal())
+            .filter_map(|j| match &j.unrunnable {
+                Some((at, why)) if at.elapsed() >= timeout => Some((j.id.clone(), why.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut effects = Vec::new();
+        for (id, why) in unrunnable {
+            effects.extend(self.fail_job(
+                &id,
+                format!(
+                    "{why}; waited {} s for an executor that can",
+                    timeout.as_secs()
+                ),
+            ));
+        }
         let Some(since) = since_no_executor else {
-            return vec![];
+            return effects;
         };
         if !self.executors.is_empty() || since.elapsed() < timeout {
-            return vec![];
+            return effects;
         }
         let waiting: Vec<String> = self
             .jobs
@@ -617,7 +651,6 @@ impl SchedulerState {
             .filter(|j| !j.is_terminal())
             .map(|j| j.id.clone())
             .collect();
-        let mut effects = Vec::new();
         for id in waiting {
             effects.extend(self.fail_job(
                 &id,
@@ -651,6 +684,20 @@ impl SchedulerState {
             self.order.retain(|j| j != &id);
         }
         effects
+    }
+
+    /// Ids of the registered executors that can run a stage whose plan is
+    /// `plan` (sorted).
+    pub fn capable_executors(&self, plan: &pb::PhysicalPlanNode) -> Vec<String> {
+        let req = plan_requirements(plan);
+        let mut ids: Vec<String> = self
+            .executors
+            .iter()
+            .filter(|(_, e)| e.can_run(&req))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// Picks pending tasks of runnable stages for free slots, oldest job
@@ -731,6 +778,8 @@ fn assign_job(
         })
         .map(|s| s.stage.id)
         .collect();
+    // A runnable stage with pending tasks that no registered executor can run.
+    let mut blocked: Option<String> = None;
     for stage_id in runnable {
         let pending: Vec<usize> = job
             .stage(stage_id)
@@ -757,14 +806,21 @@ fn assign_job(
             }
         }
         let plan = encode_stage(&stage, &job.id, Some(&outputs))?;
+        // Only an executor that can run the whole stage gets its tasks; a
+        // stage no registered executor can run waits for one that can.
+        let req = plan_requirements(&plan);
+        if !executors.is_empty() && !executors.values().any(|e| e.can_run(&req)) {
+            blocked.get_or_insert_with(|| unmet_text(stage_id, &req, executors));
+            continue;
+        }
         for partition in pending {
             // The executor with the most free slots spreads work evenly.
             let Some((executor_id, entry)) = executors
                 .iter_mut()
-                .filter(|(_, e)| e.free_slots > 0)
+                .filter(|(_, e)| e.free_slots > 0 && e.can_run(&req))
                 .max_by_key(|(id, e)| (e.free_slots, std::cmp::Reverse((*id).clone())))
             else {
-                return Ok(());
+                break;
             };
             entry.free_slots -= 1;
             entry.launching += 1;
@@ -793,7 +849,40 @@ fn assign_job(
             job.touch();
         }
     }
+    match blocked {
+        Some(why) if job.unrunnable.is_none() => {
+            tracing::warn!("job {}: {why}", job.id);
+            job.unrunnable = Some((Instant::now(), why));
+        }
+        Some(_) => {}
+        None => job.unrunnable = None,
+    }
     Ok(())
+}
+
+/// Why no registered executor can run a stage: what each one lacks.
+fn unmet_text(
+    stage_id: u32,
+    req: &PlanRequirements,
+    executors: &HashMap<String, ExecutorEntry>,
+) -> String {
+    let mut lacks: Vec<String> = executors
+        .iter()
+        .map(|(id, e)| {
+            let caps = e.registration.capabilities.clone().unwrap_or_default();
+            let name = if caps.implementation.is_empty() {
+                id.clone()
+            } else {
+                format!("{id} ({})", caps.implementation)
+            };
+            format!("{name} lacks {}", req.unmet_by(&caps).join(", "))
+        })
+        .collect();
+    lacks.sort();
+    format!(
+        "no registered executor can run stage {stage_id}: {}",
+        lacks.join("; ")
+    )
 }
 
 fn task_id(job_id: &str, stage_id: u32, partition: usize, attempt: u32) -> pb::TaskId {
@@ -810,4 +899,58 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn executor(id: &str, operators: &[&str]) -> pb::ExecutorRegistration {
+        pb::ExecutorRegistration {
+            endpoint: Some(pb::ExecutorEndpoint {
+                id: id.into(),
+                host: "127.0.0.1".into(),
+                port: 1,
+            }),
+            task_slots: 1,
+            capabilities: Some(pb::ExecutorCapabilities {
+                operators: operators.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn node(n: pb::physical_plan_node::Node) -> pb::PhysicalPlanNode {
+        pb::PhysicalPlanNode { node: Some(n) }
+    }
+
+    #[test]
+    fn only_executors_whose_capabilities_cover_a_stage_can_run_it() {
+        let mut state = SchedulerState::default();
+        // Empty lists mean "everything" (executors registered before
+        // capabilities were advertised).
+        state.register_executor(executor("all", &[])).unwrap();
+        state
+            .register_executor(executor("scans", &["empty", "result_sink"]))
+            .unwrap();
+        let empty = || node(pb::physical_plan_node::Node::Empty(pb::EmptyExec::default()));
+        let sink = |input| {
+            node(pb::physical_plan_node::Node::ResultSink(Box::new(
+                pb::ResultSinkExec {
+                    input: Some(Box::new(input)),
+                    job_id: "j".into(),
+                    stage_id: 1,
+                },
+            )))
+        };
+        assert_eq!(state.capable_executors(&sink(empty())), ["all", "scans"]);
+        let join = node(pb::physical_plan_node::Node::HashJoin(Box::new(
+            pb::HashJoinExec {
+                left: Some(Box::new(empty())),
+                right: Some(Box::new(empty())),
+                ..Default::default()
+            },
+        )));
+        assert_eq!(state.capable_executors(&sink(join)), ["all"]);
+    }
 }
