@@ -140,9 +140,10 @@ pub struct QueryArgs {
     /// SQL statements (separated by `;`), run by `ballista sql` in the image
     #[arg(long, value_name = "SQL")]
     pub sql: Option<String>,
-    /// A file of SQL statements, run by `ballista sql` in the image
+    /// A file of SQL statements, run by `ballista sql` in the image;
+    /// repeat it to run several files in order
     #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
     /// Your own Job manifest (YAML), e.g. an application on a Ballista client;
     /// its containers get BALLISTA_SCHEDULER_URL
     #[arg(long, value_name = "FILE")]
@@ -155,9 +156,14 @@ impl QueryArgs {
         if let Some(sql) = &self.sql {
             return Ok(RunSource::Sql(sql.clone()));
         }
-        if let Some(path) = &self.file {
-            let sql = std::fs::read_to_string(path)
-                .map_err(|e| K8sError::io(format!("cannot read {}", path.display()), e))?;
+        if !self.file.is_empty() {
+            let mut sql = String::new();
+            for path in &self.file {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| K8sError::io(format!("cannot read {}", path.display()), e))?;
+                sql.push_str(text.trim_end());
+                sql.push('\n');
+            }
             return Ok(RunSource::Sql(sql));
         }
         match &self.template {
@@ -223,14 +229,14 @@ pub struct RenderArgs {
     /// Also print the Job of a run: SQL
     #[arg(long, value_name = "SQL", conflicts_with_all = ["file", "template"])]
     pub sql: Option<String>,
-    /// Also print the Job of a run: a SQL file
+    /// Also print the Job of a run: SQL files
     #[arg(
         short = 'f',
         long = "file",
         value_name = "FILE",
         conflicts_with = "template"
     )]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
     /// Also print the Job of a run: a Job template
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
@@ -246,7 +252,7 @@ impl RenderArgs {
             file: self.file.clone(),
             template: self.template.clone(),
         };
-        let job = if query.sql.is_some() || query.file.is_some() || query.template.is_some() {
+        let job = if query.sql.is_some() || !query.file.is_empty() || query.template.is_some() {
             let run = RunSpec {
                 cluster: self.name.clone(),
                 namespace: self.namespace.clone(),
@@ -441,7 +447,7 @@ mod tests {
         let K8sCommand::Run(args) = parse(&["run", "--name", "x", "-f", "q.sql"]).unwrap() else {
             panic!("expected run")
         };
-        assert_eq!(args.query.file, Some(PathBuf::from("q.sql")));
+        assert_eq!(args.query.file, [PathBuf::from("q.sql")]);
         assert_eq!(args.timeout, Duration::from_secs(300));
     }
 
