@@ -131,7 +131,7 @@ fn start(container: &Container, env: Vec<(String, String)>) -> (Proc, String) {
     (proc, addr)
 }
 
-fn ballista_container<'a>(deployment: &'a Deployment, component: Component) -> &'a Container {
+fn ballista_container(deployment: &Deployment, component: Component) -> &Container {
     let pod = deployment
         .spec
         .as_ref()
