@@ -69,14 +69,13 @@ impl K8s {
     /// Connects with the local kubeconfig (or the in-cluster service
     /// account), in `namespace` or the kubeconfig's default namespace.
     pub async fn connect(namespace: Option<String>) -> Result<Self> {
-        let client = kube::Client::try_default()
-            .await
-            .map_err(|e| K8sError::Client {
-                action: "load the Kubernetes configuration (KUBECONFIG, ~/.kube/config or \
-                         the in-cluster service account)"
-                    .into(),
-                source: Box::new(e),
-            })?;
+        let client = kube::Client::try_default().await.map_err(|e| {
+            K8sError::client(
+                "load the Kubernetes configuration (KUBECONFIG, ~/.kube/config or the \
+                     in-cluster service account)",
+                e,
+            )
+        })?;
         Ok(Self::new(client, namespace))
     }
 

@@ -54,10 +54,13 @@ pub enum K8sError {
     },
     /// The API server could not be reached or configured (kubeconfig,
     /// transport, TLS), or its answer could not be read.
-    #[error("cannot {action}: {source}")]
+    #[error("cannot {action}: {cause}")]
     Client {
         /// What was being done.
         action: String,
+        /// kube-rs's error and its causes, e.g. `client error (Connect):
+        /// tcp connect error: Connection refused (os error 111)`.
+        cause: String,
         /// kube-rs's error.
         #[source]
         source: Box<kube::Error>,
@@ -130,10 +133,28 @@ impl K8sError {
                     message: status.message,
                 },
             },
-            other => Self::Client {
-                action,
-                source: Box::new(other),
-            },
+            other => Self::client(action, other),
+        }
+    }
+
+    /// A [`K8sError::Client`]: `error` and the chain of its causes (kube-rs
+    /// and hyper keep the useful part, such as "Connection refused", in
+    /// the causes).
+    pub fn client(action: impl Into<String>, error: kube::Error) -> Self {
+        let mut cause = error.to_string();
+        let mut next = std::error::Error::source(&error);
+        while let Some(source) = next {
+            let text = source.to_string();
+            if !cause.contains(&text) {
+                cause.push_str(": ");
+                cause.push_str(&text);
+            }
+            next = source.source();
+        }
+        Self::Client {
+            action: action.into(),
+            cause,
+            source: Box::new(error),
         }
     }
 

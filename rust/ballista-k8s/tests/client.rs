@@ -724,3 +724,27 @@ async fn other_api_errors_keep_the_servers_message() {
          spec.template.spec.containers[0].image: Required value"
     );
 }
+
+/// Not the mock: a real kube client whose API server address has nothing
+/// listening. The command fails at once, saying what it was doing.
+#[tokio::test]
+async fn an_unreachable_api_server_fails_clearly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = kube::Config::new(format!("http://127.0.0.1:{port}").parse().unwrap());
+    let k8s = K8s::new(kube::Client::try_from(config).unwrap(), Some("ns".into()));
+    let err = run(&k8s, &["status", "--name", "nyctaxi"])
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("cannot read the status of cluster `nyctaxi`: "),
+        "{text}"
+    );
+    assert!(matches!(err, K8sError::Client { .. }), "{text}");
+    // The cause is named, not just "client error (Connect)".
+    assert!(text.contains("Connection refused"), "{text}");
+}
