@@ -38,7 +38,7 @@ tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 	cargo run -p ballista-core --example tpch_spec_report
 
 .PHONY: test
-test: lint-proto fmt-check clippy test-rust conformance test-python test-java test-spark ## All tests, every language (what CI runs)
+test: lint-proto fmt-check clippy test-rust conformance test-python test-java test-spark test-k8s ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
 test-rust: ## Rust unit, integration and conformance tests
@@ -126,6 +126,30 @@ test-spark: spark-deps ## Spark connector: TPC-H through the DataSource, pushdow
 bench-spark: spark-deps ## Spark connector vs Spark alone, TPC-H SF 1 (release binary if built); report in $CARGO_TARGET_DIR/bench/
 	mvn -q -B -f spark-connector/pom.xml install -DskipTests
 	spark-connector/bench/run.sh
+
+# `ballista k8s` is its own Cargo workspace (rust/ballista-k8s/Cargo.toml says
+# why); it shares the target directory, so `ballista-k8s` lands beside `ballista`.
+K8S_MANIFEST := rust/ballista-k8s/Cargo.toml
+
+.PHONY: k8s
+k8s: ## Build `ballista` and `ballista-k8s` (what `ballista k8s ...` runs)
+	cargo build -p ballista-cli
+	cargo build --manifest-path $(K8S_MANIFEST)
+
+.PHONY: test-k8s
+test-k8s: rust-toolchain ## Kubernetes: fmt, clippy, tests (mock API server, golden manifests, entrypoint)
+	cargo fmt --manifest-path $(K8S_MANIFEST) --all -- --check
+	cargo clippy --manifest-path $(K8S_MANIFEST) --all-targets -- -D warnings
+	@# tests/entrypoint.rs runs the `ballista` binary of the main workspace.
+	cargo build -p ballista-cli
+	cargo test --manifest-path $(K8S_MANIFEST) --all-targets
+
+.PHONY: k8s-render
+k8s-render: ## Print the manifests of the NYC taxi example cluster (NAME=nyctaxi EXECUTORS=2)
+	@cargo run --quiet --manifest-path $(K8S_MANIFEST) -- render --name $(or $(NAME),nyctaxi) \
+	  --executors $(or $(EXECUTORS),2) \
+	  --scheduler-template examples/nyctaxi/k8s/scheduler-pod.yaml \
+	  --executor-template examples/nyctaxi/k8s/executor-pod.yaml
 
 .PHONY: e2e
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients

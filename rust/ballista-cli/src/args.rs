@@ -55,6 +55,27 @@ pub enum Command {
     /// Generate data sets as Parquet
     #[command(subcommand)]
     Gen(GenCommand),
+    /// Ballista clusters on Kubernetes: create-cluster, status, scale, run,
+    /// delete-cluster, render (runs the `ballista-k8s` program)
+    K8s(K8sArgs),
+}
+
+/// `ballista k8s ...`: handed whole to the `ballista-k8s` program, which
+/// defines and checks these arguments (`ballista k8s --help`).
+///
+/// Kubernetes support is a program of its own, built in its own Cargo
+/// workspace (`rust/ballista-k8s`), because its API types would change the
+/// features of serde that DataFusion is compiled with.
+#[derive(Debug, Clone, Args)]
+#[command(disable_help_flag = true)]
+pub struct K8sArgs {
+    /// Arguments of `ballista-k8s`
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 /// Where SQL comes from and how results are printed.
@@ -102,22 +123,26 @@ pub struct StandaloneArgs {
 }
 
 /// `ballista scheduler`.
+///
+/// Every flag can also be set by the environment variable named in its help
+/// (`BALLISTA_*`; a flag wins over the variable): that is how the container
+/// image is configured (`docs/kubernetes.md`).
 #[derive(Debug, Clone, Args)]
 pub struct SchedulerArgs {
     /// Address to listen on
-    #[arg(long, value_name = "IP", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    #[arg(long, value_name = "IP", env = "BALLISTA_BIND", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
     /// Port to listen on; 0 picks a free port (printed as `listening on IP:PORT`)
-    #[arg(long, default_value_t = 50050)]
+    #[arg(long, env = "BALLISTA_PORT", default_value_t = 50050)]
     pub port: u16,
     /// An executor silent this long (no heartbeat; executors beat every
     /// second) is lost and its work is rescheduled, e.g. `5s`, `1500ms`
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_executor_timeout)]
+    #[arg(long, value_name = "DURATION", env = "BALLISTA_EXECUTOR_TIMEOUT", default_value = "5s", value_parser = parse_executor_timeout)]
     pub executor_timeout: Duration,
     /// Queued and running jobs fail once no executor has been registered for
     /// this long, or none of those registered can run one of their stages
     /// (capabilities), e.g. `30s`, `2m`
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "BALLISTA_NO_EXECUTOR_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub no_executor_timeout: Duration,
 }
 
@@ -132,25 +157,33 @@ impl SchedulerArgs {
 pub const DEFAULT_SCHEDULER_URL: &str = "grpc://127.0.0.1:50050";
 
 /// `ballista executor`.
+///
+/// Every flag can also be set by the environment variable named in its help
+/// (`BALLISTA_*`; a flag wins over the variable).
 #[derive(Debug, Clone, Args)]
 pub struct ExecutorArgs {
     /// Scheduler to register with
-    #[arg(long, value_name = "URL", default_value = DEFAULT_SCHEDULER_URL, value_parser = parse_scheduler_url)]
+    #[arg(long, value_name = "URL", env = "BALLISTA_SCHEDULER_URL", default_value = DEFAULT_SCHEDULER_URL, value_parser = parse_scheduler_url)]
     pub scheduler: String,
     /// Address to listen on
-    #[arg(long, value_name = "IP", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    #[arg(long, value_name = "IP", env = "BALLISTA_BIND", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
+    /// Host name or IP that the scheduler, other executors and clients use
+    /// to reach this executor [default: the --bind address]; needed when
+    /// binding 0.0.0.0 (on Kubernetes: the pod IP)
+    #[arg(long, value_name = "HOST", env = "BALLISTA_ADVERTISE_HOST")]
+    pub advertise_host: Option<String>,
     /// Port to listen on; 0 picks a free port (printed as `listening on IP:PORT`)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, env = "BALLISTA_PORT", default_value_t = 0)]
     pub port: u16,
     /// Task slots [default: number of CPU cores]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "BALLISTA_SLOTS")]
     pub slots: Option<NonZeroUsize>,
     /// Directory for shuffle files [default: a new directory under the system temp dir]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "BALLISTA_WORK_DIR")]
     pub work_dir: Option<PathBuf>,
     /// Memory for query execution, e.g. `512MiB`, `1GiB`, `2GB` [default: unlimited]
-    #[arg(long, value_name = "SIZE", value_parser = parse_byte_size)]
+    #[arg(long, value_name = "SIZE", env = "BALLISTA_MEMORY_LIMIT", value_parser = parse_byte_size)]
     pub memory_limit: Option<u64>,
 }
 
@@ -175,7 +208,7 @@ pub fn default_slots() -> NonZeroUsize {
 #[derive(Debug, Clone, Args)]
 pub struct SqlArgs {
     /// Scheduler to send queries to
-    #[arg(long, value_name = "URL", default_value = DEFAULT_SCHEDULER_URL, value_parser = parse_scheduler_url)]
+    #[arg(long, value_name = "URL", env = "BALLISTA_SCHEDULER_URL", default_value = DEFAULT_SCHEDULER_URL, value_parser = parse_scheduler_url)]
     pub scheduler: String,
     /// SQL input and output format
     #[command(flatten)]
@@ -424,6 +457,20 @@ mod tests {
             panic!("expected gen tpch")
         };
         assert_eq!((args.sf, args.parts), (0.01, 2));
+    }
+
+    #[test]
+    fn k8s_arguments_are_passed_on_whole() {
+        for args in [
+            &["k8s", "status", "--name", "x", "-n", "ns"][..],
+            &["k8s", "--help"],
+            &["k8s", "run", "--sql", "SELECT 1", "--timeout", "1m"],
+        ] {
+            let Command::K8s(k8s) = parse(args).unwrap() else {
+                panic!("expected k8s")
+            };
+            assert_eq!(k8s.args, &args[1..], "{args:?}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use ballista_client::standalone::{EmbeddedCluster, StandaloneConfig};
 use ballista_executor::{Executor, ExecutorConfig};
 use ballista_scheduler::SchedulerConfig;
 
-use crate::args::{ExecutorArgs, GenCommand, SchedulerArgs, SqlArgs, StandaloneArgs};
+use crate::args::{ExecutorArgs, GenCommand, K8sArgs, SchedulerArgs, SqlArgs, StandaloneArgs};
 use crate::{CliError, Result, SqlRunner, shell};
 
 /// `ballista standalone`: an embedded scheduler and `args.executors`
@@ -78,6 +78,7 @@ pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
     let config = ExecutorConfig {
         bind_host: args.bind.to_string(),
         port: args.port,
+        advertise_host: args.advertise_host.clone(),
         scheduler_url: args.scheduler.clone(),
         task_slots: args.slots().get(),
         work_dir: args.work_dir.clone(),
@@ -188,4 +189,42 @@ pub fn run_gen(command: GenCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Name of the program that implements `ballista k8s`.
+pub const K8S_PROGRAM: &str = "ballista-k8s";
+
+/// `ballista k8s ...`: runs `ballista-k8s` with the same arguments, the one
+/// beside this executable if there is one, else the one on `PATH`. On Unix
+/// the process is replaced, so exit status and signals are the program's.
+pub fn run_k8s(args: K8sArgs) -> Result<()> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(K8S_PROGRAM)))
+        .filter(|path| path.is_file());
+    let program = beside.unwrap_or_else(|| K8S_PROGRAM.into());
+    let mut command = std::process::Command::new(&program);
+    command.args(&args.args);
+    let not_found = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            CliError::InvalidArgument(format!(
+                "`ballista k8s` runs the `{K8S_PROGRAM}` program, which is neither beside \
+                 this `ballista` nor on PATH; build it with `make k8s` (or `cargo build \
+                 --manifest-path rust/ballista-k8s/Cargo.toml`)"
+            ))
+        } else {
+            CliError::io(format!("cannot run {}", program.display()), e)
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Returns only if the program could not be started.
+        Err(not_found(command.exec()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command.status().map_err(not_found)?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
 }

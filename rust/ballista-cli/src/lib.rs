@@ -30,6 +30,8 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         // Generation is CPU-bound and synchronous: no runtime needed.
         Command::Gen(command) => commands::run_gen(command),
+        // Another program does the work (it has its own runtime).
+        Command::K8s(args) => commands::run_k8s(args),
         command => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -42,6 +44,7 @@ pub fn run(command: Command) -> Result<()> {
                     Command::Executor(args) => commands::run_executor(args).await,
                     Command::Sql(args) => commands::run_sql(args).await,
                     Command::Gen(command) => commands::run_gen(command),
+                    Command::K8s(args) => commands::run_k8s(args),
                 }
             })
         }

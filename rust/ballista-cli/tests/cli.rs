@@ -251,3 +251,55 @@ fn sql_against_a_cluster_of_processes_prints_csv_for_scripts() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// The Rust example of examples/nyctaxi/: its SQL and DataFrame versions of
+// the fare statistics, on an embedded cluster.
+#[path = "../../../examples/nyctaxi/rust/nyctaxi.rs"]
+#[allow(dead_code)]
+mod nyctaxi_example;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_nyctaxi_example_gives_the_same_rows_as_sql_and_as_a_dataframe() {
+    use arrow::util::pretty::pretty_format_batches;
+    use ballista_client::BallistaContext;
+
+    let dir = temp_path("nyctaxi-example");
+    let output = ballista(&[
+        "gen",
+        "nyctaxi",
+        "--rows",
+        "20000",
+        "--files",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let data = dir.to_str().unwrap();
+    let ctx = BallistaContext::standalone().await.unwrap();
+    let sql = nyctaxi_example::fare_stats_sql(&ctx, data).await.unwrap();
+    let df = nyctaxi_example::fare_stats_dataframe(&ctx, data)
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let sql_text = pretty_format_batches(&sql).unwrap().to_string();
+    assert_eq!(sql_text, pretty_format_batches(&df).unwrap().to_string());
+    // Passenger counts 0 to 6 and unknown, each in 12 months; every trip
+    // counted once.
+    let rows: usize = sql.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 8 * 12, "{sql_text}");
+    let trips: i64 = sql
+        .iter()
+        .map(|b| {
+            let column = b.column_by_name("trips").unwrap();
+            let counts = column
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .unwrap();
+            counts.iter().flatten().sum::<i64>()
+        })
+        .sum();
+    assert_eq!(trips, 20_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

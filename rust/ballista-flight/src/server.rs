@@ -1,4 +1,12 @@
 //! Serving a Flight service on a TCP port.
+//!
+//! Every server also answers the standard gRPC health service
+//! (`grpc.health.v1.Health`) on the same port: `SERVING` for the server as a
+//! whole (service `""`) and for `arrow.flight.protocol.FlightService` while
+//! the server runs. Kubernetes' built-in `grpc` probes call it, so liveness
+//! and readiness need neither a second port nor an HTTP server
+//! (`docs/kubernetes.md`). It is infrastructure, not a Ballista call: the
+//! Ballista protocol stays Flight.
 
 use std::net::SocketAddr;
 
@@ -57,7 +65,14 @@ pub fn serve_listener<S: FlightService>(service: S, listener: TcpListener) -> Re
     let svc = FlightServiceServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let task = tokio::spawn(async move {
+        // The server as a whole (`""`) is reported SERVING by
+        // `health_reporter` itself; the Flight service by name too, so a
+        // probe may ask for either.
+        health_reporter
+            .set_serving::<FlightServiceServer<S>>()
+            .await;
         // `Server::tcp_nodelay` applies only to sockets tonic accepts
         // itself; with our own listener, `TcpIncoming` must set it. Without
         // it, Nagle's algorithm holds the last small frame of a reply (a
@@ -66,6 +81,7 @@ pub fn serve_listener<S: FlightService>(service: S, listener: TcpListener) -> Re
         let result = tonic::transport::Server::builder()
             .initial_stream_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
+            .add_service(health_service)
             .add_service(svc)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = rx.await;
