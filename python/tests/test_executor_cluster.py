@@ -39,7 +39,9 @@ import ballista
 from ballista import proto
 from conftest import TPCH_QUERIES, TPCH_TABLES, ballista_bin, target_dir
 
-PYTHON_EXECUTOR = [sys.executable, "-m", "ballista.executor"]
+# `-P`: tests run from python/, whose source tree (no compiled native module)
+# would otherwise shadow the installed package in the executor's sys.path.
+PYTHON_EXECUTOR = [sys.executable, "-P", "-m", "ballista.executor"]
 
 
 class Proc:

@@ -28,7 +28,7 @@ def free_port() -> int:
 def executor() -> Iterator[tuple[flight.FlightClient, Path]]:
     with tempfile.TemporaryDirectory(prefix="ballista-pyexec-err-") as work:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ballista.executor", "--scheduler",
+            [sys.executable, "-P", "-m", "ballista.executor", "--scheduler",
              f"grpc://127.0.0.1:{free_port()}", "--port", "0", "--work-dir", work],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
@@ -82,12 +82,12 @@ def test_bad_actions_are_named(executor: tuple[flight.FlightClient, Path]) -> No
 
 def test_bad_arguments_exit_with_a_message() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "ballista.executor", "--port", "not-a-port"],
+        [sys.executable, "-P", "-m", "ballista.executor", "--port", "not-a-port"],
         capture_output=True, text=True, timeout=60,
     )
     assert run.returncode == 2 and "--port" in run.stderr
     run = subprocess.run(
-        [sys.executable, "-m", "ballista.executor", "--slots", "0"],
+        [sys.executable, "-P", "-m", "ballista.executor", "--slots", "0"],
         capture_output=True, text=True, timeout=60,
     )
     assert run.returncode == 1 and "task slots must be at least 1" in run.stderr
