@@ -276,6 +276,11 @@ pub(crate) struct ExecutorState {
     functions: TaskContext,
     /// Decodes runtime operators bound to this executor.
     pub codec: ExecutorCodec,
+    /// Python UDF worker processes.
+    pub python: crate::python_udf::PythonWorkerPool,
+    /// UDF languages advertised at registration, found once by starting a
+    /// worker (an interpreter that cannot run one is not advertised).
+    udf_languages: std::sync::OnceLock<Vec<String>>,
 }
 
 impl ExecutorState {
@@ -300,12 +305,19 @@ impl ExecutorState {
             .with_runtime_env(Arc::clone(&runtime))
             .build();
         let functions = TaskContext::from(&session);
+        let python = crate::python_udf::PythonWorkerPool::new(
+            config.python.clone(),
+            config
+                .python_workers
+                .unwrap_or(2 * config.task_slots.max(1)),
+        );
         let codec = ExecutorCodec::new(
             endpoint.clone(),
             work_dir.clone(),
             Arc::new(ConnectionCache::new()),
         )
-        .with_fetch_concurrency(config.fetch_concurrency);
+        .with_fetch_concurrency(config.fetch_concurrency)
+        .with_udf_runtime(Arc::new(python.clone()));
         Ok(Self {
             endpoint,
             work_dir,
@@ -318,7 +330,37 @@ impl ExecutorState {
             runtime,
             functions,
             codec,
+            python,
+            udf_languages: std::sync::OnceLock::new(),
         })
+    }
+
+    /// `["python"]` if a Python UDF worker starts with the configured
+    /// interpreter, else nothing (with a warning naming the reason).
+    async fn udf_languages(&self) -> Vec<String> {
+        if let Some(l) = self.udf_languages.get() {
+            return l.clone();
+        }
+        let pool = self.python.clone();
+        let checked = tokio::task::spawn_blocking(move || pool.check()).await;
+        let languages = match checked {
+            Ok(Ok(version)) => {
+                tracing::info!(
+                    "Python UDF workers: {} (Python {version})",
+                    self.python.python().display()
+                );
+                vec!["python".to_string()]
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("no Python UDFs on this executor: {e}");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!("no Python UDFs on this executor: {e}");
+                Vec::new()
+            }
+        };
+        self.udf_languages.get_or_init(|| languages).clone()
     }
 
     /// Free task slots now.
@@ -601,6 +643,7 @@ async fn register(
         capabilities: Some(pb::ExecutorCapabilities {
             implementation: format!("ballista-rust/{}", env!("CARGO_PKG_VERSION")),
             engines: vec!["datafusion".to_string()],
+            udf_languages: state.udf_languages().await,
             ..Default::default()
         }),
     };
