@@ -41,7 +41,7 @@ tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 test: lint-proto fmt-check clippy test-rust conformance test-python test-java ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
-test-rust: ## Rust unit, integration and conformance tests
+test-rust: python-install ## Rust unit, integration and conformance tests (the Python UDF worker tests use .venv)
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 
@@ -91,6 +91,10 @@ test-python: python-install ## Python client: pytest (golden plans, TPC-H vs Duc
 bench-python: python-install ## Python to_arrow() of 20M rows x 4 columns vs pyarrow.dataset on the same Parquet
 	cargo build -p ballista-cli
 	$(PY) python/benchmarks/to_arrow.py
+
+.PHONY: bench-udf
+bench-udf: python-install ## Python UDF overhead: identity UDF over 10M rows vs none (and PySpark's Arrow UDF if installed)
+	$(PY) python/benchmarks/udf.py
 
 .PHONY: e2e
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients
