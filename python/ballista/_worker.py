@@ -16,6 +16,13 @@ worker -> executor
   ``B`` an Arrow IPC stream of one batch
   ``X`` error (JSON: type, message, traceback)
 
+>>> import io
+>>> buf = io.BytesIO()
+>>> _write(buf, b"K", b"ok")
+>>> _ = buf.seek(0)
+>>> _read(buf)
+(b'K', b'ok')
+
 The executor imports nothing from the ``ballista`` package to run this: it
 embeds this file's source and runs it with ``python -c``, so the worker
 interpreter needs only ``pyarrow`` and ``cloudpickle``.
@@ -90,7 +97,8 @@ def main() -> None:
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, batch.schema) as writer:
             writer.write_batch(batch)
-        return sink.getvalue().to_pybytes()
+        data: bytes = sink.getvalue().to_pybytes()
+        return data
 
     def read_batch(data: bytes) -> pa.RecordBatch:
         reader = pa.ipc.open_stream(data)

@@ -66,7 +66,8 @@ def serialise(fn: Callable[..., Any]) -> bytes:
     if by_value:
         cloudpickle.register_pickle_by_value(module)
     try:
-        return cloudpickle.dumps(fn)
+        payload: bytes = cloudpickle.dumps(fn)
+        return payload
     except Exception as e:
         raise PlanError(f"cannot serialise Python function {fn!r} with cloudpickle: {e}") from e
     finally:

@@ -18,6 +18,8 @@ MODULES = [
     "ballista.proto",
     "ballista.types",
     "ballista._flight",
+    "ballista.udf",
+    "ballista._worker",
 ]
 
 
