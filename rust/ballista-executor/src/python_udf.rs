@@ -212,6 +212,8 @@ struct Worker {
     stdin: Option<BufWriter<ChildStdin>>,
     stdout: BufReader<ChildStdout>,
     stderr_tail: Arc<Mutex<Vec<u8>>>,
+    /// Collects `stderr_tail`; ends when the worker's stderr closes.
+    stderr_thread: Option<std::thread::JoinHandle<()>>,
     loaded: HashSet<String>,
     python_version: String,
     pid: u32,
@@ -244,9 +246,10 @@ impl Worker {
             })?;
         let pid = child.id();
         let stderr_tail = Arc::new(Mutex::new(Vec::new()));
+        let mut stderr_thread = None;
         if let Some(mut err) = child.stderr.take() {
             let tail = Arc::clone(&stderr_tail);
-            std::thread::spawn(move || {
+            stderr_thread = Some(std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = err.read(&mut buf) {
                     if n == 0 {
@@ -257,7 +260,7 @@ impl Worker {
                     let excess = t.len().saturating_sub(STDERR_TAIL);
                     t.drain(..excess);
                 }
-            });
+            }));
         }
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(BallistaError::Internal(
@@ -269,6 +272,7 @@ impl Worker {
             stdin: Some(BufWriter::with_capacity(1 << 16, stdin)),
             stdout: BufReader::with_capacity(1 << 16, stdout),
             stderr_tail,
+            stderr_thread,
             loaded: HashSet::new(),
             python_version: String::new(),
             pid,
@@ -322,8 +326,11 @@ impl Worker {
             Ok(s) => describe_status(s),
             Err(e) => format!("unknown status ({e})"),
         };
-        // The stderr thread may still hold the last bytes for a moment.
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // The process is gone, so its stderr closes: once the collecting
+        // thread ends, the tail holds the last bytes the worker wrote.
+        if let Some(t) = self.stderr_thread.take() {
+            let _ = t.join();
+        }
         let tail = self.stderr_tail.lock().unwrap_or_else(|e| e.into_inner());
         let tail = String::from_utf8_lossy(&tail);
         let tail = tail.trim();
