@@ -41,7 +41,7 @@ tpch-spec-report: ## The TPC-H spec round-trip report (SF 0.01)
 test: lint-proto fmt-check clippy test-rust conformance test-python test-java test-spark test-k8s ## All tests, every language (what CI runs)
 
 .PHONY: test-rust
-test-rust: ## Rust unit, integration and conformance tests
+test-rust: python-install ## Rust unit, integration and conformance tests (the Python UDF worker tests use .venv)
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 
@@ -150,6 +150,10 @@ k8s-render: ## Print the manifests of the NYC taxi example cluster (NAME=nyctaxi
 	  --executors $(or $(EXECUTORS),2) \
 	  --scheduler-template examples/nyctaxi/k8s/scheduler-pod.yaml \
 	  --executor-template examples/nyctaxi/k8s/executor-pod.yaml
+
+.PHONY: bench-udf
+bench-udf: python-install ## Python UDF overhead: identity UDF over 10M rows vs none (and PySpark's Arrow UDF if installed)
+	$(PY) python/benchmarks/udf.py
 
 .PHONY: e2e
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients

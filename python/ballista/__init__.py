@@ -70,6 +70,8 @@ from ballista.expr import (
     wildcard,
 )
 
+from ballista.udf import UserDefinedFunction, udf
+
 __all__ = [
     "CURRENT_ROW",
     "UNBOUNDED_FOLLOWING",
@@ -88,6 +90,7 @@ __all__ = [
     "SortKey",
     "UnavailableError",
     "UnsupportedError",
+    "UserDefinedFunction",
     "Window",
     "__version__",
     "call",
@@ -119,6 +122,7 @@ __all__ = [
     "scalar_subquery",
     "standalone",
     "try_cast",
+    "udf",
     "when",
     "wildcard",
 ]

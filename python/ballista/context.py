@@ -10,6 +10,8 @@ ways to get one, :func:`connect` and :func:`standalone`.
 from __future__ import annotations
 
 import atexit
+import os
+import sys
 import threading
 import uuid
 import weakref
@@ -24,6 +26,7 @@ from ballista._flight import Transport
 from ballista._progress import Progress, wanted
 from ballista.dataframe import DataFrame, _read_files_message
 from ballista.errors import BallistaError, ExecutionError
+from ballista.udf import UserDefinedFunction
 
 
 class BallistaContext:
@@ -49,6 +52,7 @@ class BallistaContext:
         self._cluster = _cluster
         self._progress = progress
         self._settings: dict[str, str] = {}
+        self._udfs: dict[str, Any] = {}
         self._lock = threading.Lock()
         #: The id of this context's session: views it creates are its own.
         self.session_id = str(uuid.uuid4())
@@ -98,12 +102,32 @@ class BallistaContext:
     def _query(self, **query: Any) -> Any:
         with self._lock:
             settings = [proto.KeyValue(key=k, value=v) for k, v in self._settings.items()]
+            udfs = list(self._udfs.values())
         return proto.ExecuteQuery(
             settings=settings,
+            udfs=udfs,
             job_name=f"python-{uuid.uuid4()}",
             session_id=self.session_id,
             **query,
         )
+
+    def register_udf(self, f: UserDefinedFunction, name: str | None = None) -> None:
+        """Makes scalar UDF ``f`` callable from this context's SQL as
+        ``name`` (default: its name). The definition travels with every
+        later query of this context (``ExecuteQuery.udfs``); it replaces a
+        UDF registered under the same name."""
+        if not isinstance(f, UserDefinedFunction):
+            raise TypeError(f"register_udf takes a ballista.udf function, got {f!r}")
+        reg = f.registration()
+        if name is not None:
+            reg.function.name = name
+        with self._lock:
+            self._udfs[reg.function.name] = reg
+
+    def deregister_udf(self, name: str) -> None:
+        """Forgets the UDF registered as ``name``."""
+        with self._lock:
+            self._udfs.pop(name, None)
 
     # ---- DataFrames -----------------------------------------------------
 
@@ -270,6 +294,9 @@ def standalone(
     ``memory_limit`` (bytes per executor) makes executors spill beyond it.
     """
     try:
+        # The embedded executors run Python UDF workers with this
+        # interpreter unless BALLISTA_PYTHON names another.
+        os.environ.setdefault("BALLISTA_PYTHON", sys.executable)
         cluster = _native.EmbeddedCluster(executors, slots_per_executor, memory_limit)
     except ValueError as e:
         raise BallistaError(str(e)) from None

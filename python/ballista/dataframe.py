@@ -26,7 +26,7 @@ A DataFrame made by a context (``ctx.table(..)``, ``ctx.read_parquet(..)``,
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -457,6 +457,25 @@ class DataFrame:
         if n is not None:
             limit.fetch = n
         return self._wrap(limit=limit)
+
+    def map_batches(
+        self,
+        fn: Callable[[Iterator[pa.RecordBatch]], Iterable[pa.RecordBatch]],
+        schema: pa.Schema,
+        name: str | None = None,
+    ) -> DataFrame:
+        """Applies ``fn`` to each partition, as Spark's ``mapInArrow``: ``fn``
+        gets an iterator of ``pyarrow.RecordBatch`` and yields batches (or
+        tables) of ``schema``. It runs on the executors in Python worker
+        processes, streaming: it needs not hold a partition in memory."""
+        from ballista.udf import definition, schema_message
+
+        rel = proto.MapBatches(
+            input=self._plan,
+            function=definition(fn, name or getattr(fn, "__name__", None) or "map_batches"),
+            output_schema=schema_message(schema),
+        )
+        return self._wrap(map_batches=rel)
 
     def distinct(self) -> DataFrame:
         """Removes duplicate rows."""

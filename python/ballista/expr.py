@@ -500,6 +500,9 @@ def _show(e: Any) -> str:
         f = getattr(e, kind)
         args = ", ".join(_show(a) for a in f.arguments)
         return f"{f.name}({args})" + (".over(...)" if kind == "window_function" else "")
+    if kind == "udf":
+        args = ", ".join(_show(a) for a in e.udf.arguments)
+        return f"{e.udf.function.name}({args})"
     if kind == "not":
         return f"~({_show(getattr(e, 'not'))})"
     if kind == "negative":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -127,7 +128,8 @@ def processes(tpch_dir: Path) -> Iterator[ballista.BallistaContext]:
             servers.append(
                 Server(
                     f"executor-{i}",
-                    ["executor", "--scheduler", url, "--port", "0", "--slots", "2", "--work-dir", str(d)],
+                    ["executor", "--scheduler", url, "--port", "0", "--slots", "2", "--work-dir", str(d)]
+                    + ["--python", sys.executable],
                 )
             )
         with ballista.connect(url, progress=False) as ctx:

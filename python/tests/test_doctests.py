@@ -19,6 +19,8 @@ MODULES = [
     "ballista.types",
     "ballista._flight",
     "ballista.executor",
+    "ballista.udf",
+    "ballista._worker",
 ]
 
 

@@ -185,6 +185,9 @@ pub struct ExecutorArgs {
     /// Memory for query execution, e.g. `512MiB`, `1GiB`, `2GB` [default: unlimited]
     #[arg(long, value_name = "SIZE", env = "BALLISTA_MEMORY_LIMIT", value_parser = parse_byte_size)]
     pub memory_limit: Option<u64>,
+    /// Interpreter of the Python UDF workers (needs pyarrow and cloudpickle) [default: $BALLISTA_PYTHON, else python3]
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 impl ExecutorArgs {

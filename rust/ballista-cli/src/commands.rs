@@ -85,6 +85,10 @@ pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
         memory_limit: args
             .memory_limit
             .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
+        python: args
+            .python
+            .clone()
+            .unwrap_or_else(ballista_executor::config::default_python),
         ..ExecutorConfig::default()
     };
     let handle = Executor::start(config).await.map_err(CliError::query)?;

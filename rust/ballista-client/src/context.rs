@@ -157,6 +157,7 @@ impl BallistaContext {
             query: Some(query),
             settings: self.settings(),
             job_name: String::new(),
+            udfs: Vec::new(),
             session_id: self.inner.session_id.clone(),
         }
     }

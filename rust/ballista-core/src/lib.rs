@@ -19,5 +19,6 @@ pub mod error;
 pub mod hash;
 pub mod json;
 pub mod serde;
+pub mod udf;
 
 pub use error::{BallistaError, Result};

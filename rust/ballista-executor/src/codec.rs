@@ -13,10 +13,14 @@ use ballista_core::error::{known_enum, required};
 use ballista_core::serde::physical::{
     PhysicalExtensionCodec, node_name, partitioning_from_proto, partitioning_to_proto,
 };
-use ballista_core::serde::types::{required_schema, schema_to_proto};
+use ballista_core::serde::types::{data_type_from_proto, required_schema, schema_to_proto};
+use ballista_core::udf::{MapBatchesExec, PlanUdf, UdfRuntime};
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
+use datafusion::arrow::datatypes::Schema;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_plan::ExecutionPlan;
 use pb::physical_plan_node::Node;
 
@@ -29,6 +33,7 @@ pub struct ExecutorCodec {
     work_dir: PathBuf,
     connections: Arc<ConnectionCache>,
     fetch_concurrency: usize,
+    udf_runtime: Option<Arc<dyn UdfRuntime>>,
 }
 
 impl ExecutorCodec {
@@ -45,7 +50,15 @@ impl ExecutorCodec {
             work_dir,
             connections,
             fetch_concurrency: crate::shuffle::DEFAULT_FETCH_CONCURRENCY,
+            udf_runtime: None,
         }
+    }
+
+    /// User-defined functions (`PhysicalUdfCall`, `MapBatchesExec`) decoded
+    /// by this codec run on `runtime`; without one they fail when run.
+    pub fn with_udf_runtime(mut self, runtime: Arc<dyn UdfRuntime>) -> Self {
+        self.udf_runtime = Some(runtime);
+        self
     }
 
     /// Shuffle readers decoded by this codec fetch up to `n` locations at
@@ -67,6 +80,19 @@ impl ExecutorCodec {
             ))
         })?;
         Ok(input)
+    }
+}
+
+impl ExecutorCodec {
+    fn check_language(&self, f: &pb::UdfDefinition) -> Result<()> {
+        if f.language != "python" {
+            return Err(BallistaError::NotImplemented(format!(
+                "user-defined function `{}` is written in `{}`; this executor runs `python` \
+                 functions only",
+                f.name, f.language
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -146,12 +172,15 @@ impl PhysicalExtensionCodec for ExecutorCodec {
                 )?))
             }
             Some(Node::MapBatches(m)) => {
-                let name = required(&m.function, "MapBatchesExec.function")
-                    .map(|f| f.name.clone())
-                    .unwrap_or_default();
-                Err(BallistaError::NotImplemented(format!(
-                    "MapBatchesExec `{name}`: user-defined batch functions run in UDF \
-                     workers, which this executor does not have yet"
+                let input = Self::single_input(inputs, node)?;
+                let function = required(&m.function, "MapBatchesExec.function")?;
+                let schema = required_schema(&m.output_schema, "MapBatchesExec.output_schema")?;
+                self.check_language(function)?;
+                Ok(Arc::new(MapBatchesExec::new(
+                    input,
+                    function.clone(),
+                    schema,
+                    self.udf_runtime.clone(),
                 )))
             }
             _ => Err(BallistaError::NotImplemented(format!(
@@ -159,6 +188,31 @@ impl PhysicalExtensionCodec for ExecutorCodec {
                 node_name(node)
             ))),
         }
+    }
+
+    fn try_decode_udf(
+        &self,
+        udf: &pb::PhysicalUdfCall,
+        arguments: Vec<Arc<dyn PhysicalExpr>>,
+        input_schema: &Schema,
+        ctx: &TaskContext,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        let function = required(&udf.function, "PhysicalUdfCall.function")?;
+        self.check_language(function)?;
+        let rp = "PhysicalUdfCall.return_type";
+        let return_type = data_type_from_proto(required(&udf.return_type, rp)?, rp)?;
+        let fun = ScalarUDF::new_from_impl(PlanUdf::new(
+            function.clone(),
+            return_type,
+            self.udf_runtime.clone(),
+        ));
+        let config = Arc::clone(ctx.session_config().options());
+        Ok(Arc::new(ScalarFunctionExpr::try_new(
+            Arc::new(fun),
+            arguments,
+            input_schema,
+            config,
+        )?))
     }
 
     fn try_encode_node(

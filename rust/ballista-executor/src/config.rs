@@ -43,6 +43,15 @@ pub struct ExecutorConfig {
     pub heartbeat_interval: Duration,
     /// Shuffle partitions a reader fetches at the same time (default 4).
     pub fetch_concurrency: usize,
+    /// Interpreter of the Python UDF workers (`--python`); default: the
+    /// `BALLISTA_PYTHON` environment variable, else `python3` on `PATH`.
+    /// It needs `pyarrow` and `cloudpickle`; the executor advertises
+    /// `udf_languages: ["python"]` only if a worker starts with it.
+    pub python: PathBuf,
+    /// Python UDF worker processes alive at most (default: twice the task
+    /// slots, since one task may hold a scalar-UDF worker and a
+    /// map-batches worker at once).
+    pub python_workers: Option<usize>,
 }
 
 impl ExecutorConfig {
@@ -73,6 +82,15 @@ impl Default for ExecutorConfig {
             memory_limit: None,
             heartbeat_interval: Duration::from_secs(1),
             fetch_concurrency: crate::shuffle::DEFAULT_FETCH_CONCURRENCY,
+            python: default_python(),
+            python_workers: None,
         }
     }
+}
+
+/// `BALLISTA_PYTHON`, else `python3`.
+pub fn default_python() -> PathBuf {
+    std::env::var_os("BALLISTA_PYTHON")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from("python3"), PathBuf::from)
 }

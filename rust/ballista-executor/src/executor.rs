@@ -276,6 +276,11 @@ pub(crate) struct ExecutorState {
     functions: TaskContext,
     /// Decodes runtime operators bound to this executor.
     pub codec: ExecutorCodec,
+    /// Python UDF worker processes.
+    pub python: crate::python_udf::PythonWorkerPool,
+    /// UDF languages advertised at registration, found once by starting a
+    /// worker (an interpreter that cannot run one is not advertised).
+    udf_languages: std::sync::OnceLock<Vec<String>>,
 }
 
 impl ExecutorState {
@@ -300,12 +305,19 @@ impl ExecutorState {
             .with_runtime_env(Arc::clone(&runtime))
             .build();
         let functions = TaskContext::from(&session);
+        let python = crate::python_udf::PythonWorkerPool::new(
+            config.python.clone(),
+            config
+                .python_workers
+                .unwrap_or(2 * config.task_slots.max(1)),
+        );
         let codec = ExecutorCodec::new(
             endpoint.clone(),
             work_dir.clone(),
             Arc::new(ConnectionCache::new()),
         )
-        .with_fetch_concurrency(config.fetch_concurrency);
+        .with_fetch_concurrency(config.fetch_concurrency)
+        .with_udf_runtime(Arc::new(python.clone()));
         Ok(Self {
             endpoint,
             work_dir,
@@ -318,14 +330,17 @@ impl ExecutorState {
             runtime,
             functions,
             codec,
+            python,
+            udf_languages: std::sync::OnceLock::new(),
         })
     }
 
     /// What this executor runs, for its registration: every operator and
     /// expression of the spec, every function of its registry (scalar,
     /// aggregate — also DISTINCT — and window), and the `datafusion`
-    /// engine's extensions. No UDF language: UDF workers are not run yet.
-    pub fn capabilities(&self) -> pb::ExecutorCapabilities {
+    /// engine's extensions, and the given UDF languages (those whose
+    /// workers start here).
+    pub fn capabilities(&self, udf_languages: Vec<String>) -> pb::ExecutorCapabilities {
         use ballista_core::capabilities::spec_oneof_names;
         let f = &self.functions;
         let mut functions: Vec<String> = f
@@ -349,10 +364,38 @@ impl ExecutorState {
             operators: spec_oneof_names("ballista.v1.PhysicalPlanNode", "node"),
             expressions: spec_oneof_names("ballista.v1.PhysicalExpr", "expr_type"),
             functions,
-            udf_languages: vec![],
+            udf_languages,
             engines: vec!["datafusion".to_string()],
             implementation: format!("ballista-rust/{}", env!("CARGO_PKG_VERSION")),
         }
+    }
+
+    /// `["python"]` if a Python UDF worker starts with the configured
+    /// interpreter, else nothing (with a warning naming the reason).
+    async fn udf_languages(&self) -> Vec<String> {
+        if let Some(l) = self.udf_languages.get() {
+            return l.clone();
+        }
+        let pool = self.python.clone();
+        let checked = tokio::task::spawn_blocking(move || pool.check()).await;
+        let languages = match checked {
+            Ok(Ok(version)) => {
+                tracing::info!(
+                    "Python UDF workers: {} (Python {version})",
+                    self.python.python().display()
+                );
+                vec!["python".to_string()]
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("no Python UDFs on this executor: {e}");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!("no Python UDFs on this executor: {e}");
+                Vec::new()
+            }
+        };
+        self.udf_languages.get_or_init(|| languages).clone()
     }
 
     /// Free task slots now.
@@ -632,7 +675,7 @@ async fn register(
     let registration = pb::ExecutorRegistration {
         endpoint: Some(state.endpoint.clone()),
         task_slots: u32::try_from(state.task_slots).unwrap_or(u32::MAX),
-        capabilities: Some(state.capabilities()),
+        capabilities: Some(state.capabilities(state.udf_languages().await)),
     };
     let mut backoff = REGISTER_BACKOFF.0;
     let mut attempt = 1u32;

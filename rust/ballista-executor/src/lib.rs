@@ -35,6 +35,7 @@ pub mod config;
 pub mod executor;
 mod flight_service;
 pub mod narrow;
+pub mod python_udf;
 pub mod shuffle;
 mod task;
 
@@ -42,3 +43,4 @@ pub use ballista_core::{BallistaError, Result};
 pub use codec::ExecutorCodec;
 pub use config::ExecutorConfig;
 pub use executor::{Executor, ExecutorHandle};
+pub use python_udf::PythonWorkerPool;

@@ -21,6 +21,7 @@ pub mod session;
 pub mod state;
 pub mod table_files;
 pub mod task_local;
+pub mod udf;
 pub mod views;
 
 use std::net::SocketAddr;

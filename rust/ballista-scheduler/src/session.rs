@@ -119,7 +119,10 @@ impl Catalog {
                 views,
             )));
         }
-        let state = builder.with_config(config).build();
+        let state = builder
+            .with_config(config)
+            .with_query_planner(Arc::new(crate::udf::UdfQueryPlanner))
+            .build();
         Ok(SessionContext::new_with_state(state))
     }
 
@@ -140,6 +143,7 @@ impl Catalog {
         target_partitions: usize,
     ) -> Result<Planned> {
         let ctx = self.session(&query.session_id, &query.settings, target_partitions)?;
+        crate::udf::register_query_udfs(&ctx, &query.udfs)?;
         let logical = match &query.query {
             // A plan that is nothing but SQL text is that statement, which
             // may be a statement rather than a query (`EXPLAIN`, DDL).

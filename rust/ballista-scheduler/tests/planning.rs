@@ -63,6 +63,7 @@ async fn plan(catalog: &Catalog, sql: &str) -> PlannedQuery {
         settings: vec![],
         job_name: String::new(),
         session_id: String::new(),
+        udfs: Vec::new(),
     };
     match catalog.plan(&query, 2).await.unwrap() {
         Planned::Query(q) => *q,
@@ -107,6 +108,7 @@ async fn unknown_table_and_bad_sql_are_plan_errors() {
         settings: vec![],
         job_name: String::new(),
         session_id: String::new(),
+        udfs: Vec::new(),
     };
     let err = catalog
         .plan(&query("SELECT * FROM nope"), 2)
@@ -138,6 +140,7 @@ async fn ddl_changes_the_shared_catalog() {
         settings: vec![],
         job_name: String::new(),
         session_id: String::new(),
+        udfs: Vec::new(),
     };
     assert!(matches!(
         catalog.plan(&create, 2).await.unwrap(),
@@ -152,6 +155,7 @@ fn in_session(session: &str, sql: &str) -> pb::ExecuteQuery {
         settings: vec![],
         job_name: String::new(),
         session_id: session.to_string(),
+        udfs: Vec::new(),
     }
 }
 
@@ -418,6 +422,7 @@ async fn a_plan_of_only_sql_text_may_be_a_statement() {
         settings: vec![],
         job_name: String::new(),
         session_id: "s".to_string(),
+        udfs: Vec::new(),
     };
     let Planned::Query(q) = catalog
         .plan(&as_plan("EXPLAIN SELECT k, sum(v) FROM t GROUP BY k"), 2)

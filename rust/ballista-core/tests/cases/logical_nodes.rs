@@ -564,7 +564,7 @@ async fn empty_relation() {
 }
 
 #[tokio::test]
-async fn map_batches_and_extension_are_not_implemented() {
+async fn map_batches_needs_a_body_and_extension_is_not_implemented() {
     let mb = rel(RelType::MapBatches(Box::new(pb::MapBatches {
         input: bx(read("t")),
         function: Some(pb::UdfDefinition {
@@ -574,11 +574,9 @@ async fn map_batches_and_extension_are_not_implemented() {
         }),
         output_schema: None,
     })));
+    // A function without a body (payload) names the missing field.
     let msg = decode_error(&mb).await;
-    assert!(
-        msg.contains("Not implemented") && msg.contains("map_batches") && msg.contains("`f`"),
-        "{msg}"
-    );
+    assert!(msg.contains("map_batches.function.payload"), "{msg}");
     let ext = rel(RelType::Extension(prost_types::Any {
         type_url: "type.example/Foo".into(),
         value: vec![],
@@ -886,8 +884,36 @@ async fn placeholder_and_udf() {
         return_type: None,
     }));
     let msg = decode_error(&project(read("t"), vec![udf])).await;
-    assert!(
-        msg.contains("Not implemented") && msg.contains("double_it"),
-        "{msg}"
-    );
+    assert!(msg.contains("udf.function.payload"), "{msg}");
+
+    // With a body and a return type it plans as a function of that name
+    // and type, which the scheduler cannot run (the executors do).
+    let udf = pb::UdfCall {
+        function: Some(pb::UdfDefinition {
+            language: "python".into(),
+            name: "double_it".into(),
+            payload: vec![1, 2, 3],
+            runtime_version: "3.11.2".into(),
+            deterministic: true,
+        }),
+        arguments: vec![col("a")],
+        return_type: Some(
+            ballista_core::serde::types::data_type_to_proto(&arrow::datatypes::DataType::Utf8)
+                .unwrap(),
+        ),
+    };
+    let schema = datafusion::common::DFSchema::try_from(arrow::datatypes::Schema::new(vec![
+        arrow::datatypes::Field::new("a", arrow::datatypes::DataType::Int64, true),
+    ]))
+    .unwrap();
+    let e = ballista_core::serde::logical::logical_expr_from_proto(
+        &ex(ExprType::Udf(udf)),
+        &schema,
+        &ctx.state(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(e.to_string(), "double_it(a)");
+    let (_, field) = datafusion::logical_expr::ExprSchemable::to_field(&e, &schema).unwrap();
+    assert_eq!(field.data_type(), &arrow::datatypes::DataType::Utf8);
 }

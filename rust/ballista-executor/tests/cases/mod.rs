@@ -4,5 +4,6 @@ mod codec;
 mod executor;
 mod flight_service;
 mod narrow;
+mod python_udf;
 mod shuffle_reader;
 mod shuffle_writer;

@@ -804,14 +804,19 @@ impl<'a> Decoder<'a> {
                 })
             }
             RelType::MapBatches(m) => {
-                let name = m
-                    .function
-                    .as_ref()
-                    .map(|f| format!(" `{}` ({})", f.name, f.language))
-                    .unwrap_or_default();
-                return Err(BallistaError::NotImplemented(format!(
-                    "{path}.map_batches: user-defined batch functions{name} are not supported yet (they need UDF workers)"
-                )));
+                let p = format!("{path}.map_batches");
+                let input = self.input(&m.input, &format!("{p}.input"))?;
+                let function = required(&m.function, &format!("{p}.function"))?.clone();
+                check_udf(&function, &format!("{p}.function"))?;
+                let sp = format!("{p}.output_schema");
+                let schema = schema_from_proto(required(&m.output_schema, &sp)?, &sp)?;
+                LogicalPlan::Extension(datafusion::logical_expr::Extension {
+                    node: Arc::new(crate::udf::MapBatchesNode {
+                        input,
+                        function,
+                        schema: Arc::new(DFSchema::try_from(schema)?),
+                    }),
+                })
             }
             RelType::Extension(any) => {
                 return Err(BallistaError::NotImplemented(format!(
@@ -1582,14 +1587,16 @@ impl<'a> Decoder<'a> {
                 )));
             }
             ExprType::Udf(u) => {
-                let name = u
-                    .function
-                    .as_ref()
-                    .map(|f| format!(" `{}` ({})", f.name, f.language))
-                    .unwrap_or_default();
-                return Err(BallistaError::NotImplemented(format!(
-                    "{path}.udf: user-defined functions{name} carried in the plan are not supported yet (they need UDF workers)"
-                )));
+                let p = format!("{path}.udf");
+                let function = required(&u.function, &format!("{p}.function"))?.clone();
+                check_udf(&function, &format!("{p}.function"))?;
+                let rp = format!("{p}.return_type");
+                let return_type = data_type_from_proto(required(&u.return_type, &rp)?, &rp)?;
+                let args = self.exprs(&u.arguments, &format!("{p}.arguments"), schema)?;
+                let udf = datafusion::logical_expr::ScalarUDF::new_from_impl(
+                    crate::udf::PlanUdf::new(function, return_type, None),
+                );
+                Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(udf), args))
             }
             ExprType::SortOrder(_) => {
                 return Err(BallistaError::Plan(format!(
@@ -1776,4 +1783,18 @@ fn unknown_function<'n>(
     BallistaError::Plan(format!(
         "{path}.name: unknown {kind} function `{name}`{hint}"
     ))
+}
+
+/// A carried function needs a name and a body.
+fn check_udf(f: &pb::UdfDefinition, path: &str) -> Result<()> {
+    if f.name.is_empty() {
+        return Err(BallistaError::missing(&format!("{path}.name")));
+    }
+    if f.language.is_empty() {
+        return Err(BallistaError::missing(&format!("{path}.language")));
+    }
+    if f.payload.is_empty() {
+        return Err(BallistaError::missing(&format!("{path}.payload")));
+    }
+    Ok(())
 }

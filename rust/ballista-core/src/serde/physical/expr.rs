@@ -160,6 +160,15 @@ fn encode(
         ExprType::Not(Box::new(encode(e.arg(), codec)?))
     } else if let Some(e) = any.downcast_ref::<NegativeExpr>() {
         ExprType::Negative(Box::new(encode(e.arg(), codec)?))
+    } else if let Some((f, udf)) = any
+        .downcast_ref::<ScalarFunctionExpr>()
+        .and_then(|f| Some((f, crate::udf::as_plan_udf(f.fun().inner().as_ref())?)))
+    {
+        ExprType::Udf(pb::PhysicalUdfCall {
+            function: Some(udf.function().clone()),
+            arguments: encode_all(f.args(), codec)?,
+            return_type: Some(data_type_to_proto(udf.declared_return_type())?),
+        })
     } else if let Some(f) = any.downcast_ref::<ScalarFunctionExpr>() {
         ExprType::ScalarFunction(pb::PhysicalScalarFunction {
             name: f.fun().name().to_string(),

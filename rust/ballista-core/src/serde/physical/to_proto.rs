@@ -291,6 +291,16 @@ pub(crate) fn encode_plan(
     if let Some(n) = codec.try_encode_node(plan, &inputs)? {
         return Ok(n);
     }
+    if let Some(m) = any.downcast_ref::<crate::udf::MapBatchesExec>() {
+        let [input] = <[_; 1]>::try_from(inputs).map_err(|i| {
+            BallistaError::Internal(format!("MapBatchesExec has one input, {} encoded", i.len()))
+        })?;
+        return Ok(node(Node::MapBatches(Box::new(pb::MapBatchesExec {
+            input: Some(Box::new(input)),
+            function: Some(m.function().clone()),
+            output_schema: Some(schema_to_proto(&m.schema())?),
+        }))));
+    }
     if let Some(extension) = codec.try_encode_extension(plan)? {
         return Ok(node(Node::Extension(pb::ExtensionExec {
             extension: Some(extension),
