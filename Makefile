@@ -165,7 +165,9 @@ bench: ## TPC-H SF 1: Ballista (2 executors x 1 slot) vs DataFusion (2 partition
 
 .PHONY: bench-shuffle
 bench-shuffle: ## Shuffle write/read throughput (local files and Flight loopback) vs memcpy and file-read bounds
-	cargo bench -p ballista-executor --bench shuffle
+	@# With ballista-cli selected too, dependencies get the same features as
+	@# `make bench` (alone, ballista-executor would rebuild DataFusion).
+	cargo bench -p ballista-cli -p ballista-executor --bench shuffle
 
 .PHONY: slt
 slt: ## The sqllogictest (.slt) files on both kinds of cluster and on DataFusion
