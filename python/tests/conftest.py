@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +69,40 @@ def embedded(tpch_dir: Path) -> Iterator[ballista.BallistaContext]:
         yield ctx
 
 
+def wait_listening(
+    proc: subprocess.Popen[str], name: str, timeout: float, kill: Callable[[], None], hint: str = ""
+) -> int:
+    """The port of a server process that prints ``listening on IP:PORT``.
+
+    A thread keeps draining its stdout until the process ends (or its stdout
+    is closed), so the server never blocks on a full pipe. Fails the test if
+    the process exits first or prints nothing within ``timeout`` seconds
+    (then ``kill`` stops it).
+    """
+    found: list[int] = []
+    assert proc.stdout is not None
+    stdout = proc.stdout
+
+    def read() -> None:
+        try:
+            for line in stdout:
+                if not found and line.startswith("listening on "):
+                    found.append(int(line.strip().rsplit(":", 1)[1]))
+        except ValueError:  # stdout closed by the owner's stop()
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not found:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode} before listening{hint}")
+        if time.monotonic() > deadline:
+            kill()
+            pytest.fail(f"{name} printed no 'listening on' line within {timeout:.0f} s{hint}")
+        time.sleep(0.02)
+    return found[0]
+
+
 class Server:
     """A ``ballista`` process, killed by :meth:`stop`."""
 
@@ -80,32 +114,7 @@ class Server:
             text=True,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
         )
-        self.port = self._wait_listening()
-
-    def _wait_listening(self) -> int:
-        found: list[int] = []
-        assert self.proc.stdout is not None
-        stdout = self.proc.stdout
-
-        def read() -> None:
-            # Drains stdout until the process ends (or stop() closes it).
-            try:
-                for line in stdout:
-                    if not found and line.startswith("listening on "):
-                        found.append(int(line.strip().rsplit(":", 1)[1]))
-            except ValueError:  # closed by stop()
-                pass
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + 30
-        while not found:
-            if self.proc.poll() is not None:
-                pytest.fail(f"{self.name} exited with {self.proc.returncode} before listening")
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"{self.name} printed no 'listening on' line within 30 s")
-            time.sleep(0.02)
-        return found[0]
+        self.port = wait_listening(self.proc, name, 30, kill=self.stop)
 
     def stop(self) -> None:
         self.proc.kill()

@@ -25,7 +25,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,7 @@ import pytest
 
 import ballista
 from ballista import proto
-from conftest import TPCH_QUERIES, TPCH_TABLES, ballista_bin, target_dir
+from conftest import TPCH_QUERIES, TPCH_TABLES, ballista_bin, target_dir, wait_listening
 
 # `-P`: tests run from python/, whose source tree (no compiled native module)
 # would otherwise shadow the installed package in the executor's sys.path.
@@ -57,28 +56,7 @@ class Proc:
             text=True,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "BALLISTA_LOG": "INFO"},
         )
-        found: list[int] = []
-        assert self.proc.stdout is not None
-        stdout = self.proc.stdout
-
-        def read() -> None:
-            try:
-                for line in stdout:
-                    if not found and line.startswith("listening on "):
-                        found.append(int(line.strip().rsplit(":", 1)[1]))
-            except ValueError:
-                pass
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + 60
-        while not found:
-            if self.proc.poll() is not None:
-                pytest.fail(f"{name} exited with {self.proc.returncode}; see {log}")
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"{name} printed no 'listening on' line within 60 s")
-            time.sleep(0.02)
-        self.port = found[0]
+        self.port = wait_listening(self.proc, name, 60, kill=self.stop, hint=f"; see {log}")
 
     def stop(self) -> None:
         self.proc.kill()

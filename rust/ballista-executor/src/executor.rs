@@ -386,12 +386,19 @@ impl ExecutorState {
                 );
                 vec!["python".to_string()]
             }
+            // An executor without a usable Python is normal (it runs no
+            // UDFs); one line at info level, the traceback only at debug.
             Ok(Err(e)) => {
-                tracing::warn!("no Python UDFs on this executor: {e}");
+                let e = e.to_string();
+                tracing::info!(
+                    "no Python UDFs on this executor: {}",
+                    e.lines().next().unwrap_or_default()
+                );
+                tracing::debug!("Python UDF worker check: {e}");
                 Vec::new()
             }
             Err(e) => {
-                tracing::warn!("no Python UDFs on this executor: {e}");
+                tracing::info!("no Python UDFs on this executor: {e}");
                 Vec::new()
             }
         };

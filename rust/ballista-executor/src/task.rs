@@ -106,37 +106,20 @@ async fn execute(
     let plan: &dyn ExecutionPlan = plan.as_ref();
     if let Some(write) = plan.downcast_ref::<ShuffleWriterExec>() {
         same_job(task_id, write.job_id(), write.stage_id())?;
-        match narrowed_input(write.input(), partition, &ctx)? {
-            Some(input) => {
-                let written = write
-                    .write_narrowed(partition, Arc::clone(&input), ctx)
-                    .await;
-                log_plan(task_id, &input);
-                written
-            }
-            None => {
-                let written = write.write(partition, ctx).await;
-                log_plan(task_id, write.input());
-                written
-            }
-        }
+        let narrowed = narrowed_input(write.input(), partition, &ctx)?;
+        let ran = narrowed
+            .clone()
+            .unwrap_or_else(|| Arc::clone(write.input()));
+        let written = write.write_from(partition, narrowed, ctx).await;
+        log_plan(task_id, &ran);
+        written
     } else if let Some(sink) = plan.downcast_ref::<ResultSinkExec>() {
         same_job(task_id, sink.job_id(), sink.stage_id())?;
-        let location = match narrowed_input(sink.input(), partition, &ctx)? {
-            Some(input) => {
-                let written = sink
-                    .write_narrowed(partition, Arc::clone(&input), ctx)
-                    .await;
-                log_plan(task_id, &input);
-                written?
-            }
-            None => {
-                let written = sink.write(partition, ctx).await;
-                log_plan(task_id, sink.input());
-                written?
-            }
-        };
-        Ok(vec![location])
+        let narrowed = narrowed_input(sink.input(), partition, &ctx)?;
+        let ran = narrowed.clone().unwrap_or_else(|| Arc::clone(sink.input()));
+        let written = sink.write_from(partition, narrowed, ctx).await;
+        log_plan(task_id, &ran);
+        Ok(vec![written?])
     } else {
         Err(BallistaError::invalid(
             "TaskDefinition.plan",

@@ -280,6 +280,17 @@ impl OpenFile {
     }
 }
 
+/// Opens `path` for reading; a missing file is `NotFound`.
+fn open_file(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            BallistaError::NotFound(format!("no file at `{}`", path.display()))
+        } else {
+            io_error("open", path, e)
+        }
+    })
+}
+
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> BallistaError {
     BallistaError::Execution(format!("cannot {what} `{}`: {e}", path.display()))
 }
@@ -291,13 +302,7 @@ pub(crate) async fn open_ipc_file(
     path: PathBuf,
 ) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch>>)> {
     let opened = tokio::task::spawn_blocking(move || -> Result<_> {
-        let file = File::open(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                BallistaError::NotFound(format!("no file at `{}`", path.display()))
-            } else {
-                io_error("open", &path, e)
-            }
-        })?;
+        let file = open_file(&path)?;
         let reader = StreamReader::try_new_buffered(file, None).map_err(|e| {
             BallistaError::Execution(format!(
                 "`{}` is not an Arrow IPC stream: {e}",
@@ -359,15 +364,7 @@ pub(crate) async fn open_ipc_messages(
 ) -> Result<BoxStream<'static, Result<RawIpcMessage>>> {
     let file = tokio::task::spawn_blocking({
         let path = path.clone();
-        move || {
-            File::open(&path).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    BallistaError::NotFound(format!("no file at `{}`", path.display()))
-                } else {
-                    io_error("open", &path, e)
-                }
-            })
-        }
+        move || open_file(&path)
     })
     .await
     .map_err(|e| BallistaError::Internal(format!("opening a shuffle file failed: {e}")))??;
@@ -376,16 +373,16 @@ pub(crate) async fn open_ipc_messages(
     tokio::task::spawn_blocking(move || {
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         loop {
-            let message = read_raw_message(&mut reader).map_err(|e| {
-                BallistaError::Execution(format!("reading `{}`: {e}", path.display()))
-            });
-            let done = !matches!(message, Ok(Some(_)));
-            let item = match message {
-                Ok(Some(m)) => Ok(m),
+            let item = match read_raw_message(&mut reader) {
+                Ok(Some(message)) => Ok(message),
                 Ok(None) => return,
-                Err(e) => Err(e),
+                Err(e) => Err(BallistaError::Execution(format!(
+                    "reading `{}`: {e}",
+                    path.display()
+                ))),
             };
-            if tx.blocking_send(item).is_err() || done {
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
                 return;
             }
         }
@@ -399,11 +396,6 @@ fn read_raw_message(
     reader: &mut impl std::io::Read,
 ) -> std::result::Result<Option<RawIpcMessage>, String> {
     let mut word = [0u8; 4];
-    let read_word = |reader: &mut dyn std::io::Read, word: &mut [u8; 4]| {
-        reader
-            .read_exact(word)
-            .map_err(|e| format!("the file ends before its end-of-stream marker ({e})"))
-    };
     read_word(reader, &mut word)?;
     // Since Arrow 0.15 every message starts with a 0xFFFFFFFF continuation
     // marker; older writers wrote the length alone.
@@ -432,4 +424,13 @@ fn read_raw_message(
         header: header.into(),
         body: body.into(),
     }))
+}
+
+fn read_word(
+    reader: &mut impl std::io::Read,
+    word: &mut [u8; 4],
+) -> std::result::Result<(), String> {
+    reader
+        .read_exact(word)
+        .map_err(|e| format!("the file ends before its end-of-stream marker ({e})"))
 }

@@ -103,19 +103,10 @@ impl ResultSinkExec {
         self.write_from(partition, None, ctx).await
     }
 
-    /// Like [`write`](Self::write), but reads the task's rows from
-    /// `narrowed`: a one-partition plan equal to partition `partition` of
-    /// the input (see [`narrow`](crate::narrow)).
-    pub async fn write_narrowed(
-        &self,
-        partition: usize,
-        narrowed: Arc<dyn ExecutionPlan>,
-        ctx: Arc<TaskContext>,
-    ) -> Result<pb::PartitionLocation> {
-        self.write_from(partition, Some(narrowed), ctx).await
-    }
-
-    async fn write_from(
+    /// Like [`write`](Self::write), but when `narrowed` is given, reads
+    /// the task's rows from it: a one-partition plan equal to partition
+    /// `partition` of the input (see [`narrow`](crate::narrow)).
+    pub async fn write_from(
         &self,
         partition: usize,
         narrowed: Option<Arc<dyn ExecutionPlan>>,

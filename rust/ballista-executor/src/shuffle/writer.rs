@@ -179,19 +179,10 @@ impl ShuffleWriterExec {
         self.write_from(map_partition, None, ctx).await
     }
 
-    /// Like [`write`](Self::write), but reads the task's rows from
-    /// `narrowed`: a one-partition plan equal to partition `map_partition`
-    /// of the input (see [`narrow`](crate::narrow)).
-    pub async fn write_narrowed(
-        &self,
-        map_partition: usize,
-        narrowed: Arc<dyn ExecutionPlan>,
-        ctx: Arc<TaskContext>,
-    ) -> Result<Vec<pb::PartitionLocation>> {
-        self.write_from(map_partition, Some(narrowed), ctx).await
-    }
-
-    async fn write_from(
+    /// Like [`write`](Self::write), but when `narrowed` is given, reads
+    /// the task's rows from it: a one-partition plan equal to partition
+    /// `partition` of the input (see [`narrow`](crate::narrow)).
+    pub async fn write_from(
         &self,
         map_partition: usize,
         narrowed: Option<Arc<dyn ExecutionPlan>>,
