@@ -101,13 +101,26 @@ pub fn statements(text: &str) -> Vec<String> {
 }
 
 /// Where tests and benchmarks find the 22 reference query files:
-/// `BALLISTA_TPCH_QUERIES`, or `shared/tpch/queries` beside the repository.
+/// `BALLISTA_TPCH_QUERIES`, or `shared/tpch/queries` in the nearest
+/// directory above the working directory that has one (cargo runs tests
+/// and benchmarks in their package's directory, inside the repository),
+/// or beside the repository this crate was built from.
+///
+/// The working directory comes first because a path fixed at compile time
+/// names whichever checkout built this crate: clones sharing one cargo
+/// target directory reuse each other's build of it.
 pub fn reference_queries_dir() -> PathBuf {
-    std::env::var_os("BALLISTA_TPCH_QUERIES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
-        })
+    if let Some(dir) = std::env::var_os("BALLISTA_TPCH_QUERIES") {
+        return PathBuf::from(dir);
+    }
+    let beside_cwd = std::env::current_dir().ok().and_then(|cwd| {
+        cwd.ancestors()
+            .map(|dir| dir.join("shared/tpch/queries"))
+            .find(|dir| dir.is_dir())
+    });
+    beside_cwd.unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
+    })
 }
 
 /// The statements of query `n` (1..=22) read from `<queries_dir>/q<n>.sql`.
