@@ -9,6 +9,13 @@ fetched with ``DoGet`` from those executors, several at a time, each on a
 connection of its own (as the Rust client does: HTTP/2 streams sharing a
 connection share its flow-control window).
 
+A result partition on this host is read from its file instead (the ticket
+names the executor's path; docs/spec/shuffle.md, "Reads"): when the
+endpoint's executor is on a loopback address and the file is there, it is
+memory-mapped and its batches are used in place, with no copy and no
+gRPC. That is always the case for an embedded cluster. ``local_reads=False``
+turns it off.
+
 pyarrow.flight has no binding for ``PollFlightInfo``, so progress is read
 with the ``list_jobs`` action while ``GetFlightInfo`` waits: each query gets
 a unique job name to find its job by (see :mod:`ballista._progress`).
@@ -19,6 +26,8 @@ here, and nowhere else.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +37,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.flight as flight
 
+from ballista import proto
 from ballista.errors import BallistaError, translate
 
 #: How many result partitions are fetched at once.
@@ -55,12 +65,29 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an executor at ``host`` is on this machine: only a process
+    here can be reached at a loopback address.
+
+    >>> [is_loopback(h) for h in ("127.0.0.1", "localhost", "[::1]", "10.0.0.7", "node-1")]
+    [True, True, True, False, False]
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Transport:
     """A connection to one scheduler, and the executors its results name."""
 
-    def __init__(self, url: str) -> None:
-        """Connects lazily; :meth:`check` makes a first call."""
+    def __init__(self, url: str, *, local_reads: bool = True) -> None:
+        """Connects lazily; :meth:`check` makes a first call.
+        ``local_reads``: read result files on this host directly."""
         self.url = normalize_url(url)
+        self.local_reads = local_reads
         self.peer = f"scheduler at {self.url}"
         try:
             self._client = flight.FlightClient(self.url)
@@ -109,7 +136,29 @@ class Transport:
 
         return self._call(open_, peer), peer
 
+    def _local_file(self, endpoint: flight.FlightEndpoint) -> pa.RecordBatchStreamReader | None:
+        """The result partition's file, memory-mapped, when it is on this
+        host (see the module's docs); None to fetch it with ``DoGet``."""
+        if not self.local_reads or len(endpoint.locations) != 1:
+            return None
+        uri = endpoint.locations[0].uri.decode()
+        if not is_loopback(uri.split("://", 1)[-1].rsplit(":", 1)[0]):
+            return None
+        try:
+            path = proto.FetchPartition.FromString(endpoint.ticket.ticket).path
+        except Exception:  # another server's ticket: not ours to read
+            return None
+        if not path or not os.path.isfile(path):
+            return None
+        try:
+            return pa.ipc.open_stream(pa.memory_map(path))
+        except (OSError, pa.ArrowException):  # gone, or not a stream: ask the executor
+            return None
+
     def _read_all(self, endpoint: flight.FlightEndpoint) -> pa.Table:
+        local = self._local_file(endpoint)
+        if local is not None:
+            return local.read_all()
         reader, peer = self._open(endpoint)
         return self._call(reader.read_all, peer)
 
@@ -144,6 +193,14 @@ class Transport:
         def pump(i: int) -> None:
             out = buffers[i]
             try:
+                local = self._local_file(endpoints[i])
+                if local is not None:
+                    for batch in local:
+                        if stop.is_set():
+                            return
+                        _put(out, batch, stop)
+                    _put(out, done, stop)
+                    return
                 reader, peer = self._open(endpoints[i])
                 while not stop.is_set():
                     try:

@@ -44,11 +44,12 @@ class BallistaContext:
         url: str,
         *,
         progress: bool | None = None,
+        local_reads: bool = True,
         _cluster: _native.EmbeddedCluster | None = None,
     ) -> None:
         """Connects to the scheduler at ``url`` and checks that it answers;
         prefer :func:`connect`."""
-        self._transport = Transport(url)
+        self._transport = Transport(url, local_reads=local_reads)
         self._cluster = _cluster
         self._progress = progress
         self._settings: dict[str, str] = {}
@@ -258,15 +259,19 @@ class BallistaContext:
         return "\n".join(lines)
 
 
-def connect(url: str, *, progress: bool | None = None) -> BallistaContext:
+def connect(
+    url: str, *, progress: bool | None = None, local_reads: bool = True
+) -> BallistaContext:
     """Connects to the scheduler of a running cluster at ``url``
     (``grpc://host:port``). Fails with :class:`~ballista.UnavailableError`
     when nothing answers there.
 
     ``progress``: show a progress bar for queries longer than a second
     (default: when stderr is a terminal and tqdm is installed).
+    ``local_reads``: read result partitions held by executors on this
+    host straight from their files (memory-mapped) instead of over Flight.
     """
-    return BallistaContext(url, progress=progress)
+    return BallistaContext(url, progress=progress, local_reads=local_reads)
 
 
 # Embedded clusters still running, stopped at interpreter exit.
@@ -285,6 +290,7 @@ def standalone(
     slots_per_executor: int | None = None,
     memory_limit: int | None = None,
     progress: bool | None = None,
+    local_reads: bool = True,
 ) -> BallistaContext:
     """Starts an embedded cluster (a scheduler and ``executors`` executors in
     this process, serving Flight on loopback) and connects to it. The
@@ -292,6 +298,8 @@ def standalone(
 
     ``slots_per_executor`` defaults to half the machine's cores;
     ``memory_limit`` (bytes per executor) makes executors spill beyond it.
+    ``local_reads=False`` fetches results over Flight although they are
+    on this host (see :func:`connect`).
     """
     try:
         # The embedded executors run Python UDF workers with this
@@ -304,7 +312,9 @@ def standalone(
         raise ExecutionError(str(e)) from None
     _clusters.add(cluster)
     try:
-        return BallistaContext(cluster.scheduler_url, progress=progress, _cluster=cluster)
+        return BallistaContext(
+            cluster.scheduler_url, progress=progress, local_reads=local_reads, _cluster=cluster
+        )
     except BaseException:
         cluster.shutdown()
         raise

@@ -47,6 +47,34 @@ def test_to_batches_can_stop_early(embedded: ballista.BallistaContext) -> None:
     stream.close()  # type: ignore[attr-defined]
 
 
+def test_results_on_this_host_are_read_from_their_files(
+    embedded: ballista.BallistaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ballista._flight import Transport
+
+    df = embedded.table("lineitem").filter(col("l_quantity") > 10).select("l_orderkey", "l_comment")
+    info = embedded._run(embedded._query(plan=df._plan))
+    assert len(info.endpoints) > 1
+    over_flight = Transport(embedded.scheduler_url, local_reads=False)
+    try:
+        expected = over_flight.fetch_all(info)
+        streamed = pa.Table.from_batches(list(over_flight.stream(info)), info.schema)
+    finally:
+        over_flight.close()
+
+    # The embedded executors are on loopback: no DoGet may be made.
+    def no_flight(*_: object) -> None:
+        raise AssertionError("fetched over Flight although the result files are on this host")
+
+    monkeypatch.setattr(Transport, "_open", no_flight)
+    local = embedded._transport.fetch_all(info)
+    local_streamed = pa.Table.from_batches(list(embedded._transport.stream(info)), info.schema)
+    assert expected.num_rows > 0
+    assert local.equals(expected)
+    assert local_streamed.equals(streamed)
+    assert local.equals(local_streamed)
+
+
 def test_show_explain_and_html(
     embedded: ballista.BallistaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:

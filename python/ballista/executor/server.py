@@ -244,7 +244,9 @@ class ExecutorService(flight.FlightServerBase):  # type: ignore[misc]
         stage_dir = os.path.join(self.work_dir, op.job_id, str(op.stage_id))
         if kind == "result_sink":
             path = os.path.join(stage_dir, RESULT_DIR, f"{partition}.arrow")
-            stats = write_ipc(path, operators.restore_views(table, views), "lz4")
+            stats = write_ipc(
+                path, operators.restore_views(table, views), compression(op.compression)
+            )
             return [self._location(op, partition, partition, path, stats)]
         partitioning = op.partitioning if op.HasField("partitioning") else None
         parts = operators.route(

@@ -216,6 +216,7 @@ mod tests {
                     input: Some(Box::new(agg)),
                     job_id: "j".into(),
                     stage_id: 1,
+                    ..Default::default()
                 },
             ))),
         }

@@ -163,13 +163,20 @@ impl PhysicalExtensionCodec for ExecutorCodec {
             }
             Some(Node::ResultSink(sink)) => {
                 let input = Self::single_input(inputs, node)?;
-                Ok(Arc::new(ResultSinkExec::try_new(
-                    input,
-                    sink.job_id.clone(),
-                    sink.stage_id,
-                    self.work_dir.clone(),
-                    self.endpoint.clone(),
-                )?))
+                let compression = known_enum::<pb::ShuffleCompression>(
+                    sink.compression,
+                    "ResultSinkExec.compression",
+                )?;
+                Ok(Arc::new(
+                    ResultSinkExec::try_new(
+                        input,
+                        sink.job_id.clone(),
+                        sink.stage_id,
+                        self.work_dir.clone(),
+                        self.endpoint.clone(),
+                    )?
+                    .with_compression(compression),
+                ))
             }
             Some(Node::MapBatches(m)) => {
                 let input = Self::single_input(inputs, node)?;
@@ -248,6 +255,7 @@ impl PhysicalExtensionCodec for ExecutorCodec {
                 input: input()?,
                 job_id: sink.job_id().to_string(),
                 stage_id: sink.stage_id(),
+                compression: sink.compression() as i32,
             }))
         } else if let Some(read) = plan.downcast_ref::<ShuffleReaderExec>() {
             Node::ShuffleRead(pb::ShuffleReadExec {

@@ -389,10 +389,15 @@ pub fn encode_stage(
             )?),
             compression: pb::ShuffleCompression::Unspecified as i32,
         })),
+        // Results are written uncompressed: each is read once, mostly on
+        // the same host (memory-mapped, no copy) or over loopback, where
+        // LZ4 costs more time (writing at half the speed, then decoding)
+        // than the bytes it saves (docs/benchmarks.md, shuffle section).
         StageOutput::Result => Node::ResultSink(Box::new(pb::ResultSinkExec {
             input,
             job_id: job_id.to_string(),
             stage_id: stage.id,
+            compression: pb::ShuffleCompression::None as i32,
         })),
     };
     Ok(pb::PhysicalPlanNode { node: Some(node) })

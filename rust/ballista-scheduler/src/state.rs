@@ -940,6 +940,7 @@ mod tests {
                     input: Some(Box::new(input)),
                     job_id: "j".into(),
                     stage_id: 1,
+                    ..Default::default()
                 },
             )))
         };

@@ -22,8 +22,9 @@ use super::writer::{summary_schema, summary_stream};
 use super::{path_string, result_file_path, validate_job_id};
 
 /// Writes input partition p of the final stage to
-/// `<work_dir>/<job>/<stage>/result/<p>.arrow` (an LZ4-compressed Arrow IPC
-/// stream, like shuffle files) and returns one `PartitionLocation` for it —
+/// `<work_dir>/<job>/<stage>/result/<p>.arrow` (an Arrow IPC stream, like
+/// shuffle files, compressed as [`with_compression`](Self::with_compression)
+/// says: LZ4 unless told otherwise) and returns one `PartitionLocation` for it —
 /// also when it is empty, so a client always gets one endpoint per result
 /// partition and sees the schema.
 ///
@@ -36,6 +37,7 @@ pub struct ResultSinkExec {
     stage_id: u32,
     work_dir: PathBuf,
     executor: pb::ExecutorEndpoint,
+    compression: pb::ShuffleCompression,
     properties: Arc<PlanProperties>,
 }
 
@@ -64,8 +66,21 @@ impl ResultSinkExec {
             stage_id,
             work_dir,
             executor,
+            compression: pb::ShuffleCompression::Unspecified,
             properties,
         })
+    }
+
+    /// The same sink writing its files with `compression` (the scheduler
+    /// asks for none: see `ResultSinkExec.compression` in the spec).
+    pub fn with_compression(mut self, compression: pb::ShuffleCompression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// The compression of the result files.
+    pub fn compression(&self) -> pb::ShuffleCompression {
+        self.compression
     }
 
     /// The plan whose partitions are the results.
@@ -124,7 +139,7 @@ impl ResultSinkExec {
         let file_path = path.clone();
         let mut sink = FileSink::spawn(
             self.input.schema(),
-            write_options(pb::ShuffleCompression::Unspecified)?,
+            write_options(self.compression)?,
             move |_| file_path.clone(),
             Some(0),
         );
