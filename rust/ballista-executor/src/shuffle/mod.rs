@@ -7,8 +7,8 @@
 //! - [`ResultSinkExec`] keeps a final-stage partition as one file for
 //!   clients to fetch;
 //! - [`ShuffleReaderExec`] (`ShuffleReadExec`) streams the files of one
-//!   reduce partition, from local disk for this executor's own files and
-//!   over Flight `DoGet` for everyone else's.
+//!   reduce partition, from local disk for the files of executors on this
+//!   host and over Flight `DoGet` for everyone else's.
 //!
 //! # Layout
 //!
@@ -106,6 +106,39 @@ pub fn validate_job_id(job_id: &str, field: &str) -> Result<()> {
     }
 }
 
+/// The file of a shuffle location held by *another* executor on this host,
+/// when it can be read directly instead of over `DoGet`
+/// (`docs/spec/shuffle.md`, "Reads").
+///
+/// The holder must advertise a loopback address: only a process on this
+/// host (and in this network namespace) can be reached there, so its files
+/// are on this machine. The path must have the shape the layout gives a
+/// shuffle file of this very location — absolute, no `..`, ending in
+/// `<job_id>/<stage_id>/<reduce>/<map>.arrow` — so that a crafted plan
+/// cannot make an executor read arbitrary files; and it must exist.
+/// `None` means: fetch it with `DoGet`.
+pub fn same_host_file(location: &ballista_proto::v1::PartitionLocation) -> Option<PathBuf> {
+    let holder = location.executor.as_ref()?;
+    let loopback = holder.host == "localhost"
+        || holder
+            .host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback || validate_job_id(&location.job_id, "PartitionLocation.job_id").is_err() {
+        return None;
+    }
+    let path = Path::new(&location.path);
+    let expected = Path::new(&location.job_id)
+        .join(location.stage_id.to_string())
+        .join(location.output_partition.to_string())
+        .join(format!("{}.{FILE_EXTENSION}", location.map_partition));
+    let shaped = path.is_absolute()
+        && !path.components().any(|c| matches!(c, Component::ParentDir))
+        && path.ends_with(&expected);
+    (shaped && path.is_file()).then(|| path.to_path_buf())
+}
+
 /// Resolves `path` (from a `PartitionLocation` or a `FetchPartition`
 /// ticket) to a file inside `work_dir`, which must be canonical.
 ///
@@ -181,6 +214,59 @@ mod tests {
             result_file_path(w, "j", 5, 1),
             Path::new("/w/j/5/result/1.arrow")
         );
+    }
+
+    #[test]
+    fn only_shuffle_files_of_loopback_executors_are_read_directly() {
+        use ballista_proto::v1 as pb;
+        let dir = std::env::temp_dir().join(format!("ballista-same-host-{}", uuid::Uuid::new_v4()));
+        let file = shuffle_file_path(&dir, "job-1", 2, 3, 4);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"x").unwrap();
+        std::fs::write(dir.join("secret"), b"x").unwrap();
+        let location = |host: &str, path: &Path| pb::PartitionLocation {
+            job_id: "job-1".into(),
+            stage_id: 2,
+            map_partition: 4,
+            output_partition: 3,
+            executor: Some(pb::ExecutorEndpoint {
+                id: "other".into(),
+                host: host.into(),
+                port: 1,
+            }),
+            path: path.to_str().unwrap().into(),
+            stats: None,
+        };
+        for host in ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.1.1"] {
+            assert_eq!(
+                same_host_file(&location(host, &file)).as_deref(),
+                Some(file.as_path()),
+                "{host}"
+            );
+        }
+        // Another host's files are not ours to read, even at the same path.
+        assert_eq!(same_host_file(&location("10.0.0.7", &file)), None);
+        assert_eq!(same_host_file(&location("executor-0.svc", &file)), None);
+        // Only a file shaped like this very location's, and only if it is there.
+        let mut wrong_map = location("127.0.0.1", &file);
+        wrong_map.map_partition = 5;
+        assert_eq!(same_host_file(&wrong_map), None);
+        for path in [
+            dir.join("secret"),
+            PathBuf::from("/etc/passwd"),
+            PathBuf::from("job-1/2/3/4.arrow"),
+            dir.join("x/../job-1/2/3/4.arrow"),
+            shuffle_file_path(&dir, "job-1", 2, 3, 4).with_extension("tmp"),
+            shuffle_file_path(&dir.join("gone"), "job-1", 2, 3, 4),
+        ] {
+            assert_eq!(
+                same_host_file(&location("127.0.0.1", &path)),
+                None,
+                "{}",
+                path.display()
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
