@@ -144,6 +144,33 @@ pub struct SchedulerArgs {
     /// (capabilities), e.g. `30s`, `2m`
     #[arg(long, value_name = "DURATION", env = "BALLISTA_NO_EXECUTOR_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub no_executor_timeout: Duration,
+    /// Compression of shuffle files: `none` suits executors on one host or
+    /// a network faster than about 1 GB/s; `lz4` or `zstd` slower links
+    #[arg(long, value_enum, value_name = "CODEC", env = "BALLISTA_SHUFFLE_COMPRESSION", default_value_t = ShuffleCodec::None)]
+    pub shuffle_compression: ShuffleCodec,
+}
+
+/// A shuffle file codec (`ShuffleCompression` in the spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShuffleCodec {
+    /// No compression
+    None,
+    /// LZ4 frame
+    Lz4,
+    /// Zstandard
+    Zstd,
+}
+
+impl ShuffleCodec {
+    /// The spec's enum value.
+    pub fn to_proto(self) -> ballista_proto::v1::ShuffleCompression {
+        use ballista_proto::v1::ShuffleCompression;
+        match self {
+            Self::None => ShuffleCompression::None,
+            Self::Lz4 => ShuffleCompression::Unspecified,
+            Self::Zstd => ShuffleCompression::Zstd,
+        }
+    }
 }
 
 impl SchedulerArgs {
@@ -409,6 +436,10 @@ mod tests {
         let defaults = ballista_scheduler::SchedulerConfig::default();
         assert_eq!(args.executor_timeout, defaults.executor_timeout);
         assert_eq!(args.no_executor_timeout, defaults.no_executor_timeout);
+        assert_eq!(
+            args.shuffle_compression.to_proto(),
+            defaults.shuffle_compression
+        );
 
         let Command::Scheduler(args) = parse(&[
             "scheduler",
@@ -416,12 +447,16 @@ mod tests {
             "2500ms",
             "--no-executor-timeout",
             "3s",
+            "--shuffle-compression",
+            "zstd",
         ])
         .unwrap() else {
             panic!("expected scheduler")
         };
         assert_eq!(args.executor_timeout, Duration::from_millis(2500));
         assert_eq!(args.no_executor_timeout, Duration::from_secs(3));
+        assert_eq!(args.shuffle_compression, ShuffleCodec::Zstd);
+        assert!(parse(&["scheduler", "--shuffle-compression", "snappy"]).is_err());
 
         let Command::Executor(args) = parse(&[
             "executor",

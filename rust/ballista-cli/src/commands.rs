@@ -61,6 +61,7 @@ pub async fn run_scheduler(args: SchedulerArgs) -> Result<()> {
         port: args.port,
         executor_timeout: args.executor_timeout,
         no_executor_timeout: args.no_executor_timeout,
+        shuffle_compression: args.shuffle_compression.to_proto(),
         ..SchedulerConfig::default()
     })
     .await

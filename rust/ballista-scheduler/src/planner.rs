@@ -65,6 +65,9 @@ pub struct QueryStage {
     pub output: StageOutput,
     /// Stages this one reads.
     pub inputs: Vec<u32>,
+    /// Compression of the shuffle files the stage writes (the scheduler's
+    /// `shuffle_compression`; result files are always uncompressed).
+    pub compression: pb::ShuffleCompression,
 }
 
 impl QueryStage {
@@ -118,6 +121,7 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
         plan: root,
         output: StageOutput::Result,
         inputs,
+        compression: pb::ShuffleCompression::Unspecified,
     });
     Ok(StagePlan { stages })
 }
@@ -220,6 +224,7 @@ fn new_stage(
         plan,
         output,
         inputs,
+        compression: pb::ShuffleCompression::Unspecified,
     });
     Ok(id)
 }
@@ -387,7 +392,7 @@ pub fn encode_stage(
                 pb::HashFunction::Unspecified,
                 &codec,
             )?),
-            compression: pb::ShuffleCompression::Unspecified as i32,
+            compression: stage.compression as i32,
         })),
         // Results are written uncompressed: each is read once, mostly on
         // the same host (memory-mapped, no copy) or over loopback, where
