@@ -166,10 +166,8 @@ impl Cluster {
     /// Starts the scheduler, then `executors` executors of `slots` slots each, and waits until
     /// all of them are registered with the scheduler. Process logs (stderr) go to `log_dir`.
     pub fn start(executors: usize, slots: usize, log_dir: &Path) -> Result<Cluster> {
-        let work_root = std::env::temp_dir().join(format!(
-            "apache-ballista-tpch-{}",
-            std::process::id()
-        ));
+        let work_root =
+            std::env::temp_dir().join(format!("apache-ballista-tpch-{}", std::process::id()));
         std::fs::create_dir_all(&work_root)?;
         let mut cluster = Cluster {
             processes: Vec::new(),

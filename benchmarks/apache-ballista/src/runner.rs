@@ -150,10 +150,7 @@ async fn run_query(
                 return result;
             }
             Err(_) => {
-                result.error = Some(format!(
-                    "run {run} timed out after {} s",
-                    opts.timeout_secs
-                ));
+                result.error = Some(format!("run {run} timed out after {} s", opts.timeout_secs));
                 return result;
             }
         }
@@ -234,9 +231,9 @@ pub fn run(opts: RunOptions) -> Result<()> {
         let ctx = SessionContext::remote_with_state(&cluster.scheduler_url, state).await?;
         for table in TABLES {
             let dir = opts.data.join(table);
-            let dir = dir.to_str().ok_or_else(|| {
-                Error::new(format!("table directory {dir:?} is not valid UTF-8"))
-            })?;
+            let dir = dir
+                .to_str()
+                .ok_or_else(|| Error::new(format!("table directory {dir:?} is not valid UTF-8")))?;
             ctx.register_parquet(table, dir, ParquetReadOptions::default())
                 .await
                 .map_err(|e| Error::new(format!("cannot register table {table} at {dir}: {e}")))?;
@@ -316,6 +313,9 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert!(s[0].starts_with("create view"));
         assert_eq!(result_statement(&s), 1);
-        assert_eq!(result_statement(&statements("with a as (select 1) select * from a")), 0);
+        assert_eq!(
+            result_statement(&statements("with a as (select 1) select * from a")),
+            0
+        );
     }
 }
