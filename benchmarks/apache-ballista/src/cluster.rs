@@ -26,12 +26,20 @@ const LISTENING: &str = "listening on ";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Exits this (child) process once its standard input reaches end-of-file, i.e. once the
-/// runner that spawned it is gone, so no scheduler or executor is ever left behind.
-fn exit_when_parent_goes() {
-    std::thread::spawn(|| {
+/// runner that spawned it is gone (even killed), so no scheduler or executor is ever left
+/// behind; `scratch`, if given, is removed first (an executor's shuffle files).
+fn exit_when_parent_goes(scratch: Option<PathBuf>) {
+    std::thread::spawn(move || {
         let mut sink = [0u8; 64];
         let mut stdin = std::io::stdin();
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        if let Some(dir) = scratch {
+            let _ = std::fs::remove_dir_all(&dir);
+            // The runner's per-run folder, once the last executor has emptied it.
+            if let Some(parent) = dir.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
         std::process::exit(0);
     });
 }
@@ -48,7 +56,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// The `scheduler` subcommand: serve the scheduler's gRPC on 127.0.0.1, a free port, printing
 /// `listening on 127.0.0.1:PORT` on stdout; runs until stdin closes.
 pub fn run_scheduler() -> Result<()> {
-    exit_when_parent_goes();
+    exit_when_parent_goes(None);
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -68,7 +76,7 @@ pub fn run_scheduler() -> Result<()> {
 /// The `executor` subcommand: an executor with `slots` task slots that registers with the
 /// scheduler on 127.0.0.1; runs until stdin closes.
 pub fn run_executor(opts: ExecutorOptions) -> Result<()> {
-    exit_when_parent_goes();
+    exit_when_parent_goes(Some(opts.work_dir.clone()));
     let work_dir = opts
         .work_dir
         .to_str()
