@@ -929,8 +929,16 @@ fn markdown(
         "## Engines\n\n| engine | version | configuration | status | peak RSS (MiB) |\n|---|---|---|---|---|"
     );
     for r in reports.values() {
+        let correct = r
+            .queries
+            .values()
+            .filter(|o| o.correct == Some(true))
+            .count();
         let status = match &r.status {
-            Status::Ran => "ran".to_string(),
+            Status::Ran => format!(
+                "ran: {correct} of {} answers correct",
+                settings.queries.len()
+            ),
             Status::Skipped(why) => format!("skipped: {why}"),
             Status::Failed(why) => format!("failed: {why}"),
         };
@@ -1039,6 +1047,29 @@ fn markdown(
         let _ = write!(line, " {} |", mib(total));
     }
     let _ = writeln!(w, "{line}\n");
+    // Each Ballista mode against every other engine, in total.
+    let others: Vec<&EngineReport> = reports
+        .values()
+        .filter(|r| r.ran() && !matches!(r.engine, Engine::Ballista | Engine::Embedded))
+        .collect();
+    let modes: Vec<&EngineReport> = [proc_, emb].into_iter().flatten().collect();
+    if !modes.is_empty() && !others.is_empty() {
+        let _ = write!(w, "| total time ratio |");
+        for o in &others {
+            let _ = write!(w, " ÷ {} |", o.engine.label());
+        }
+        let _ = writeln!(w, "\n|---|{}", "---:|".repeat(others.len()));
+        for m in &modes {
+            let _ = write!(w, "| {} |", m.engine.label());
+            for o in &others {
+                let v = paired_totals(m, o, &settings.queries)
+                    .map_or("–".into(), |(x, y)| format!("{:.2}", x / y));
+                let _ = write!(w, " {v} |");
+            }
+            let _ = writeln!(w);
+        }
+        let _ = writeln!(w);
+    }
     let _ = writeln!(
         w,
         "Ratios are of the sums over the queries both engines answered correctly. \
