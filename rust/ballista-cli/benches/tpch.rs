@@ -1072,13 +1072,15 @@ fn markdown(
     }
     let _ = writeln!(
         w,
-        "Ratios are of the sums over the queries both engines answered correctly. \
-         Bytes shuffled: partitions written by every stage but the last, as stored (LZ4 Arrow IPC), \
-         {} mode.\n",
-        if proc_.is_some() {
-            "processes"
-        } else {
-            "embedded"
+        "Ratios are of the sums over the queries both engines answered correctly.{}\n",
+        match (proc_, emb) {
+            (Some(_), _) =>
+                " Bytes shuffled: partitions written by every stage but the last, \
+                             as stored (LZ4 Arrow IPC), processes mode.",
+            (None, Some(_)) =>
+                " Bytes shuffled: partitions written by every stage but the last, \
+                                as stored (LZ4 Arrow IPC), embedded mode.",
+            (None, None) => "",
         }
     );
 
