@@ -1076,10 +1076,10 @@ fn markdown(
         match (proc_, emb) {
             (Some(_), _) =>
                 " Bytes shuffled: partitions written by every stage but the last, \
-                             as stored (LZ4 Arrow IPC), processes mode.",
+                             as stored on the executors (Arrow IPC), processes mode.",
             (None, Some(_)) =>
                 " Bytes shuffled: partitions written by every stage but the last, \
-                                as stored (LZ4 Arrow IPC), embedded mode.",
+                                as stored on the executors (Arrow IPC), embedded mode.",
             (None, None) => "",
         }
     );
