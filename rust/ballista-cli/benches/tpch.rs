@@ -1389,8 +1389,27 @@ fn main() -> ExitCode {
             failures.push(format!("{} did not start: {why}", r.engine.label()));
         }
     }
-    if !settings.bench && !reports.values().any(|r| r.ran() && !r.queries.is_empty()) {
-        failures.push("no engine ran".into());
+    if !settings.bench {
+        if !reports.values().any(|r| r.ran() && !r.queries.is_empty()) {
+            failures.push("no engine ran".into());
+        }
+        // Q15 and Q18 shuffle on every plan: the bytes must be reported.
+        for engine in [Engine::Ballista, Engine::Embedded] {
+            for (n, o) in reports
+                .get(&engine)
+                .map(|r| &r.queries)
+                .into_iter()
+                .flatten()
+            {
+                if o.shuffled.is_none_or(|b| b == 0) {
+                    failures.push(format!(
+                        "q{n}: {} reported no bytes shuffled ({:?})",
+                        engine.label(),
+                        o.shuffled
+                    ));
+                }
+            }
+        }
     }
     // The 1.5 GiB bound was set for SF 1. Beyond it a hash join's build side
     // alone outgrows the 1 GiB pool (DataFusion's hash join does not spill:
