@@ -159,9 +159,28 @@ bench-udf: python-install ## Python UDF overhead: identity UDF over 10M rows vs 
 e2e: ## End-to-end on real clusters: TPC-H SF 0.1, faults and errors, 8 concurrent clients
 	cargo test -p ballista-cli --test tpch --test faults --test concurrency -- --nocapture
 
+# `make bench SF=10 QUERIES=1,3,18 ITERATIONS=3 ENGINES=ballista,datafusion,duckdb`
+# (engines: ballista, embedded, datafusion, duckdb, apache-ballista; default all).
+# DuckDB runs from .venv (only duckdb and pyarrow are installed for it); the
+# Apache Ballista runner is its own cargo project, built in release when it is
+# selected; an engine whose runner is missing is skipped and the table says so.
+APACHE_BALLISTA_MANIFEST := benchmarks/apache-ballista/Cargo.toml
+ALL_BENCH_ENGINES := ballista,embedded,datafusion,duckdb,apache-ballista
+BENCH_ENGINES = $(or $(ENGINES),$(ALL_BENCH_ENGINES))
+
 .PHONY: bench
-bench: ## TPC-H SF 1: Ballista (2 executors x 1 slot) vs DataFusion (2 partitions); 1 GiB memory check
-	cargo bench -p ballista-cli --bench tpch
+bench: ## TPC-H (SF=1): Ballista processes and embedded, DataFusion, DuckDB, Apache Ballista; report in $CARGO_TARGET_DIR/bench/
+	@if [[ ",$(BENCH_ENGINES)," == *,duckdb,* ]]; then \
+	  test -x $(PY) || python3 -m venv $(VENV); \
+	  $(PY) -c 'import duckdb, pyarrow' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check duckdb pyarrow; \
+	fi
+	@if [[ ",$(BENCH_ENGINES)," == *,apache-ballista,* ]] && [ -f $(APACHE_BALLISTA_MANIFEST) ]; then \
+	  cargo build --release --manifest-path $(APACHE_BALLISTA_MANIFEST) \
+	    || echo "the Apache Ballista runner did not build: the benchmark skips it"; \
+	fi
+	$(if $(SF),BALLISTA_BENCH_SF=$(SF)) $(if $(QUERIES),BALLISTA_BENCH_QUERIES=$(QUERIES)) \
+	  $(if $(ITERATIONS),BALLISTA_BENCH_ITERATIONS=$(ITERATIONS)) BALLISTA_BENCH_ENGINES=$(BENCH_ENGINES) \
+	  cargo bench -p ballista-cli --bench tpch
 
 .PHONY: bench-shuffle
 bench-shuffle: ## Shuffle write/read throughput (local files and Flight loopback) vs memcpy and file-read bounds

@@ -242,22 +242,30 @@ impl Job {
         if tasks {
             for stage in &self.stages {
                 for (p, task) in stage.tasks.iter().enumerate() {
-                    let (state, executor_id, elapsed_ms) = match &task.run {
+                    let (state, executor_id, elapsed_ms, outputs) = match &task.run {
                         TaskRun::Pending => continue,
                         TaskRun::Running { executor_id } => {
-                            (pb::TaskState::Running, executor_id.clone(), 0)
+                            (pb::TaskState::Running, executor_id.clone(), 0, vec![])
                         }
+                        // The partitions written, with their sizes: what
+                        // `make bench` sums as bytes shuffled.
                         TaskRun::Done {
                             executor_id,
                             elapsed_ms,
-                            ..
-                        } => (pb::TaskState::Succeeded, executor_id.clone(), *elapsed_ms),
+                            outputs,
+                        } => (
+                            pb::TaskState::Succeeded,
+                            executor_id.clone(),
+                            *elapsed_ms,
+                            outputs.clone(),
+                        ),
                     };
                     status.tasks.push(pb::TaskStatus {
                         task_id: Some(task_id(&self.id, stage.stage.id, p, task.attempt)),
                         state: state as i32,
                         executor_id,
                         elapsed_ms,
+                        outputs,
                         ..Default::default()
                     });
                 }

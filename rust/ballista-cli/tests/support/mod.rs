@@ -306,3 +306,146 @@ pub fn same_rows(what: &str, expected: &[String], actual: &[String]) -> Result<(
     }
     Ok(())
 }
+
+/// One cell of a result as engines are compared: numbers of every type
+/// (integer, float, decimal) as `f64`, everything else (strings, dates) as
+/// its text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// SQL NULL.
+    Null,
+    /// Any numeric value.
+    Number(f64),
+    /// Any other value, as arrow displays it.
+    Text(String),
+}
+
+impl Cell {
+    fn rank(&self) -> u8 {
+        match self {
+            Cell::Null => 0,
+            Cell::Number(_) => 1,
+            Cell::Text(_) => 2,
+        }
+    }
+
+    /// Equal, numbers within a relative (or, near zero, absolute) 1e-6:
+    /// engines sum in different orders and keep decimals at different
+    /// scales (DuckDB's averages are doubles, DataFusion's decimals).
+    pub fn close_to(&self, other: &Cell) -> bool {
+        match (self, other) {
+            (Cell::Number(a), Cell::Number(b)) => {
+                a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+fn cmp_cells(a: &[Cell], b: &[Cell]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = x.rank().cmp(&y.rank()).then_with(|| match (x, y) {
+            (Cell::Number(p), Cell::Number(q)) => p.total_cmp(q),
+            (Cell::Text(p), Cell::Text(q)) => p.cmp(q),
+            _ => std::cmp::Ordering::Equal,
+        });
+        if o.is_ne() {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// The rows of `batches` as [`Cell`]s, sorted (so that engines that order
+/// ties differently compare equal).
+pub fn result_cells(batches: &[RecordBatch]) -> Result<Vec<Vec<Cell>>, String> {
+    use datafusion::arrow::array::{Array, Float64Array};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default();
+    let mut rows = Vec::new();
+    for batch in batches {
+        enum Col<'a> {
+            Number(Float64Array),
+            Text(ArrayFormatter<'a>),
+        }
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                if c.data_type().is_numeric() {
+                    let f = cast(c, &DataType::Float64).map_err(|e| e.to_string())?;
+                    let f = f
+                        .as_any()
+                        .downcast_ref::<Float64Array>()
+                        .ok_or("a cast to Float64 gave another type")?
+                        .clone();
+                    Ok(Col::Number(f))
+                } else {
+                    ArrayFormatter::try_new(c.as_ref(), &options)
+                        .map(Col::Text)
+                        .map_err(|e| e.to_string())
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        for row in 0..batch.num_rows() {
+            let cells = batch
+                .columns()
+                .iter()
+                .zip(&columns)
+                .map(|(array, col)| {
+                    if array.is_null(row) {
+                        return Cell::Null;
+                    }
+                    match col {
+                        Col::Number(f) => Cell::Number(f.value(row)),
+                        Col::Text(t) => Cell::Text(t.value(row).to_string()),
+                    }
+                })
+                .collect();
+            rows.push(cells);
+        }
+    }
+    rows.sort_by(|a: &Vec<Cell>, b| cmp_cells(a, b));
+    Ok(rows)
+}
+
+/// `Ok` when two results of [`result_cells`] hold the same rows (numbers
+/// compared with [`Cell::close_to`]); otherwise the first difference.
+pub fn compare_cells(expected: &[Vec<Cell>], actual: &[Vec<Cell>]) -> Result<(), String> {
+    if expected.len() != actual.len() {
+        return Err(format!(
+            "{} rows expected, {} returned",
+            expected.len(),
+            actual.len()
+        ));
+    }
+    let same =
+        |a: &[Cell], b: &[Cell]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.close_to(y));
+    let Some(i) = (0..expected.len()).find(|&i| !same(&expected[i], &actual[i])) else {
+        return Ok(());
+    };
+    // Sorting exact values can order two rows differently when they differ
+    // only in the last bits of a number; match rows one by one before
+    // calling the results different (quadratic, so only for small results).
+    if expected.len() <= 5000 {
+        let mut unused: Vec<&Vec<Cell>> = actual.iter().collect();
+        let all_matched = expected.iter().all(|row| {
+            match unused.iter().position(|candidate| same(row, candidate)) {
+                Some(p) => {
+                    unused.swap_remove(p);
+                    true
+                }
+                None => false,
+            }
+        });
+        if all_matched {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "row {i} differs: expected {:?}, got {:?}",
+        expected[i], actual[i]
+    ))
+}
