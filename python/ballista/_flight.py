@@ -27,6 +27,7 @@ here, and nowhere else.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import queue
 import threading
@@ -229,6 +230,21 @@ class Transport:
         finally:
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def release(self, info: flight.FlightInfo) -> None:
+        """Asks the scheduler to delete the results of ``info``'s job (the
+        ``release_job`` action): they have been fetched. Tables read from
+        memory-mapped result files stay valid (the mapping outlives the
+        file). Best effort: a failure only leaves the files until the job's
+        TTL, so it is logged, not raised."""
+        endpoints = list(info.endpoints)
+        if not endpoints:
+            return
+        try:
+            job_id = proto.FetchPartition.FromString(endpoints[0].ticket.ticket).job_id
+            self.action("release_job", proto.ReleaseJob(job_id=job_id))
+        except Exception as e:  # noqa: BLE001 - see the docstring
+            logging.getLogger(__name__).debug("could not release job results: %s", e)
 
     def close(self) -> None:
         """Closes the connection to the scheduler."""

@@ -226,12 +226,25 @@ class BallistaContext:
         with Progress(self._transport, query.job_name, wanted(self._progress)):
             return self._transport.execute(query)
 
+    # Results are released once fetched (or once the stream is closed):
+    # otherwise they stay on the executors' disks until the job's TTL.
+
     def _collect(self, plan: Any) -> pa.Table:
-        return self._transport.fetch_all(self._run(self._query(plan=plan)))
+        info = self._run(self._query(plan=plan))
+        try:
+            return self._transport.fetch_all(info)
+        finally:
+            self._transport.release(info)
 
     def _stream(self, plan: Any) -> Iterator[pa.RecordBatch]:
-        info = self._run(self._query(plan=plan))
-        return self._transport.stream(info)
+        # The job runs now (errors raise here); the batches come lazily.
+        return self._stream_then_release(self._run(self._query(plan=plan)))
+
+    def _stream_then_release(self, info: Any) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._transport.stream(info)
+        finally:
+            self._transport.release(info)
 
     def _explain(self, plan: Any) -> str:
         e = self._transport.action(

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.flight as flight
 import pytest
 
 import ballista
@@ -73,6 +74,41 @@ def test_results_on_this_host_are_read_from_their_files(
     assert local.equals(expected)
     assert local_streamed.equals(streamed)
     assert local.equals(local_streamed)
+
+
+def test_fetched_results_are_released(
+    embedded: ballista.BallistaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from ballista import proto
+    from ballista._flight import Transport
+
+    infos: list[flight.FlightInfo] = []
+    execute = Transport.execute
+
+    def capture(self: Transport, query: object) -> flight.FlightInfo:
+        infos.append(execute(self, query))
+        return infos[-1]
+
+    monkeypatch.setattr(Transport, "execute", capture)
+    df = embedded.table("orders").filter(col("o_totalprice") > 1000).select("o_orderkey")
+    for fetch in (df.to_arrow, lambda: pa.Table.from_batches(list(df.to_batches()))):
+        table = fetch()
+        assert table.num_rows > 0  # the tables stay valid after the release
+        info = infos[-1]
+        paths = [proto.FetchPartition.FromString(e.ticket.ticket).path for e in info.endpoints]
+        job_id = proto.FetchPartition.FromString(info.endpoints[0].ticket.ticket).job_id
+        deadline = time.monotonic() + 10
+        while any(os.path.exists(p) for p in paths) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(os.path.exists(p) for p in paths), paths
+        assert table.column("o_orderkey").to_pylist() == fetch().column("o_orderkey").to_pylist()
+        assert job_id in [j.job_id for j in embedded.list_jobs()]  # still listed
+        # The scheduler's relay of a result partition now says why it is gone.
+        relay = flight.FlightClient(embedded.scheduler_url)
+        with pytest.raises(ballista.BallistaError, match="released"):
+            embedded._transport._call(lambda: relay.do_get(info.endpoints[0].ticket).read_all())
 
 
 def test_show_explain_and_html(

@@ -11,6 +11,8 @@ pub const REGISTER_EXECUTOR: &str = "register_executor";
 pub const HEARTBEAT: &str = "heartbeat";
 /// Scheduler: cancel a job (`CancelJob`).
 pub const CANCEL_JOB: &str = "cancel_job";
+/// Scheduler: delete a finished job's results once fetched (`ReleaseJob`).
+pub const RELEASE_JOB: &str = "release_job";
 /// Scheduler: a job's status (`GetJobStatus`).
 pub const JOB_STATUS: &str = "job_status";
 /// Scheduler: list jobs (`ListJobs`).

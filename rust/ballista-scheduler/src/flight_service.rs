@@ -116,6 +116,11 @@ impl SchedulerFlightService {
                 let req: pb::CancelJob = decode(body, "CancelJob")?;
                 self.scheduler.cancel(&req.job_id)?.encode_to_vec()
             }
+            actions::RELEASE_JOB => {
+                let req: pb::ReleaseJob = decode(body, "ReleaseJob")?;
+                self.scheduler.release(&req.job_id)?;
+                vec![]
+            }
             actions::JOB_STATUS => {
                 let req: pb::GetJobStatus = decode(body, "GetJobStatus")?;
                 self.scheduler
@@ -192,10 +197,11 @@ impl SchedulerFlightService {
 }
 
 /// Action types the scheduler serves.
-pub const SCHEDULER_ACTIONS: [&str; 8] = [
+pub const SCHEDULER_ACTIONS: [&str; 9] = [
     actions::REGISTER_EXECUTOR,
     actions::HEARTBEAT,
     actions::CANCEL_JOB,
+    actions::RELEASE_JOB,
     actions::JOB_STATUS,
     actions::LIST_JOBS,
     actions::REGISTER_TABLE,

@@ -260,12 +260,25 @@ impl Scheduler {
         self.job_status(job_id, false)
     }
 
+    /// Deletes a finished job's results on the executors (the client has
+    /// fetched them); the job stays listed until its TTL.
+    pub fn release(&self, job_id: &str) -> Result<()> {
+        let effects = self.state().release_job(job_id)?;
+        self.apply(effects);
+        Ok(())
+    }
+
     /// The result endpoints of a succeeded job, as Flight expects them;
     /// the error of a failed or cancelled one.
     pub fn flight_info(&self, job_id: &str) -> Result<FlightInfo> {
         let state = self.state();
         let job = state.job(job_id).ok_or_else(|| unknown_job(job_id))?;
         let status = job.status(false);
+        if job.released {
+            return Err(BallistaError::NotFound(format!(
+                "the results of job {job_id} were released by a client after it fetched them"
+            )));
+        }
         match job.state {
             pb::JobState::Succeeded => {}
             pb::JobState::Failed => {

@@ -119,6 +119,8 @@ pub struct Job {
     pub settings: Vec<pb::KeyValue>,
     /// The stage DAG as text (for `explain` and logs).
     pub dag: String,
+    /// A client released the results (`release_job`): they are deleted.
+    pub released: bool,
     submitted_ms: i64,
     ended_ms: i64,
     ended_at: Option<Instant>,
@@ -166,6 +168,7 @@ impl Job {
             submitted_ms: now_ms(),
             ended_ms: 0,
             ended_at: None,
+            released: false,
             stages,
             unrunnable: None,
             changes: watch::channel(0).0,
@@ -527,6 +530,32 @@ impl SchedulerState {
             pb::JobState::Cancelled,
             "cancelled by a client".to_string(),
         ))
+    }
+
+    /// Marks a finished job's results released and returns the clean-up
+    /// of its data. `NotFound` for an unknown job, `InvalidArgument` for
+    /// one still running; releasing twice does nothing more.
+    pub fn release_job(&mut self, job_id: &str) -> Result<Vec<Effect>> {
+        let Some(job) = self.jobs.get_mut(job_id) else {
+            return Err(BallistaError::NotFound(format!(
+                "job `{job_id}` does not exist"
+            )));
+        };
+        if !job.is_terminal() {
+            return Err(BallistaError::InvalidArgument(format!(
+                "job `{job_id}` is still running: its results cannot be released before it \
+                 ends (cancel it instead)"
+            )));
+        }
+        if job.released {
+            return Ok(vec![]);
+        }
+        job.released = true;
+        Ok(vec![Effect::CleanUp {
+            job_id: job_id.to_string(),
+            executors: job.executors_with_data(),
+            shuffle_only: false,
+        }])
     }
 
     fn end_job(&mut self, job_id: &str, state: pb::JobState, error: String) -> Vec<Effect> {
@@ -930,6 +959,34 @@ mod tests {
 
     fn node(n: pb::physical_plan_node::Node) -> pb::PhysicalPlanNode {
         pb::PhysicalPlanNode { node: Some(n) }
+    }
+
+    #[test]
+    fn only_finished_jobs_release_their_results_and_only_once() {
+        let mut state = SchedulerState::default();
+        let schema = std::sync::Arc::new(arrow::datatypes::Schema::empty());
+        state.add_job(Job::new(
+            "j".into(),
+            "n".into(),
+            schema,
+            vec![],
+            vec![],
+            String::new(),
+        ));
+        assert!(matches!(
+            state.release_job("nope"),
+            Err(BallistaError::NotFound(_))
+        ));
+        let running = state.release_job("j").unwrap_err();
+        assert!(running.to_string().contains("still running"), "{running}");
+        state.cancel_job("j").unwrap();
+        let effects = state.release_job("j").unwrap();
+        assert!(
+            matches!(&effects[..], [Effect::CleanUp { job_id, shuffle_only: false, .. }] if job_id == "j"),
+            "{effects:?}"
+        );
+        assert!(state.job("j").unwrap().released);
+        assert!(state.release_job("j").unwrap().is_empty());
     }
 
     #[test]
