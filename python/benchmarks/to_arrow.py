@@ -17,9 +17,8 @@ with ``local_reads=False``, over loopback Flight ``DoGet`` (several
 partitions at a time), as a client on another host would.
 
 Prints the times, the ratios (target <= 2x) and the Flight throughput in
-MB/s of Arrow data (``Table.nbytes``). Each run leaves its 640 MB result on
-the executors' disk until the job's TTL (results are not released when
-fetched), so later runs in one process write into a fuller page cache. A
+MB/s of Arrow data (``Table.nbytes``). The client releases each result once
+fetched, so the executors delete its 640 MB of files before the next run. A
 benchmark, not a test: nothing here asserts the target.
 """
 
