@@ -56,9 +56,11 @@ use std::time::{Duration, Instant};
 use arrow::array::RecordBatch;
 use ballista_client::BallistaContext;
 use ballista_client::standalone::{EmbeddedCluster, StandaloneConfig};
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 use serde_json::{Value, json};
-use support::{Cell, ProcessCluster, TPCH_TABLES, compare_cells, is_query, result_cells};
+use support::{
+    Cell, ProcessCluster, compare_cells, datafusion_tpch, is_query, register_tpch_dir, result_cells,
+};
 
 const GIB: u64 = 1 << 30;
 const MIB: f64 = (1 << 20) as f64;
@@ -389,30 +391,6 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn register_ballista(ctx: &BallistaContext, dir: &Path) -> Result<(), String> {
-    for t in TPCH_TABLES {
-        ctx.register_parquet(t, dir.join(t).to_str().expect("utf-8 path"))
-            .await
-            .map_err(|e| format!("register {t}: {e}"))?;
-    }
-    Ok(())
-}
-
-async fn datafusion_context(dir: &Path) -> Result<SessionContext, String> {
-    let ctx =
-        SessionContext::new_with_config(SessionConfig::new().with_target_partitions(PARTITIONS));
-    for t in TPCH_TABLES {
-        ctx.register_parquet(
-            t,
-            dir.join(t).to_str().expect("utf-8 path"),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .map_err(|e| format!("register {t}: {e}"))?;
-    }
-    Ok(ctx)
-}
-
 /// The in-process engines and what keeps their clusters alive.
 struct Started {
     engines: Vec<(Engine, InProcess)>,
@@ -447,7 +425,7 @@ async fn start_in_process(
                     Err(e) => panic!("connect to the process cluster: {e}"),
                 };
                 started.process_cluster = Some(cluster);
-                register_ballista(&ctx, dir)
+                register_tpch_dir(&ctx, dir)
                     .await
                     .map(|_| InProcess::Ballista(ctx))
             }
@@ -466,7 +444,7 @@ async fn start_in_process(
                         let cluster = Arc::new(cluster);
                         started._embedded = Some(Arc::clone(&cluster));
                         match BallistaContext::for_cluster(cluster).await {
-                            Ok(ctx) => register_ballista(&ctx, dir)
+                            Ok(ctx) => register_tpch_dir(&ctx, dir)
                                 .await
                                 .map(|_| InProcess::Ballista(ctx)),
                             Err(e) => Err(e.to_string()),
@@ -478,7 +456,7 @@ async fn start_in_process(
             Engine::DataFusion => {
                 report.version = datafusion::DATAFUSION_VERSION.to_string();
                 report.config = format!("one SessionContext, target_partitions={PARTITIONS}");
-                datafusion_context(dir).await.map(InProcess::DataFusion)
+                datafusion_tpch(dir).await.map(InProcess::DataFusion)
             }
             Engine::DuckDb | Engine::ApacheBallista => continue,
         };
@@ -1215,8 +1193,8 @@ async fn memory(dir: &Path) -> (String, bool) {
         Err(e) => return (format!("{report}\ncannot connect: {e}\n"), false),
     };
     let reference = match (
-        register_ballista(&ctx, dir).await,
-        datafusion_context(dir).await,
+        register_tpch_dir(&ctx, dir).await,
+        datafusion_tpch(dir).await,
     ) {
         (Ok(()), Ok(df)) => df,
         (Err(e), _) | (_, Err(e)) => return (format!("{report}\n{e}\n"), false),
@@ -1268,7 +1246,7 @@ async fn memory(dir: &Path) -> (String, bool) {
 /// (smoke mode): same rows for each.
 async fn check_query_texts(dir: &Path) -> Result<String, String> {
     let reference_dir = ballista_datagen::tpch::reference_queries_dir();
-    let ctx = datafusion_context(dir).await?;
+    let ctx = datafusion_tpch(dir).await?;
     let mut failures = vec![];
     for n in 1..=22 {
         let ours = run_datafusion(&ctx, &statements(&queries_dir(), n)).await;

@@ -224,11 +224,10 @@ pub const TPCH_TABLES: [&str; 8] = [
     "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
 ];
 
-/// Single-process DataFusion over the TPC-H data of [`tpch_data`]`(sf,
-/// parts)`: the reference results are computed with it.
-pub async fn tpch_reference(sf: f64, parts: usize) -> datafusion::prelude::SessionContext {
+/// Single-process DataFusion (2 target partitions) over the TPC-H tables
+/// in `dir`: the reference results are computed with it.
+pub async fn datafusion_tpch(dir: &Path) -> Result<datafusion::prelude::SessionContext, String> {
     use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-    let dir = tpch_data(sf, parts);
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
     for t in TPCH_TABLES {
         ctx.register_parquet(
@@ -237,19 +236,36 @@ pub async fn tpch_reference(sf: f64, parts: usize) -> datafusion::prelude::Sessi
             ParquetReadOptions::default(),
         )
         .await
-        .unwrap_or_else(|e| panic!("register {t} in DataFusion: {e}"));
+        .map_err(|e| format!("register {t} in DataFusion: {e}"))?;
     }
-    ctx
+    Ok(ctx)
 }
 
-/// Registers the TPC-H tables of [`tpch_data`]`(sf, parts)` on a cluster.
-pub async fn register_tpch(ctx: &ballista_client::BallistaContext, sf: f64, parts: usize) {
-    let dir = tpch_data(sf, parts);
+/// Registers the TPC-H tables in `dir` on a cluster.
+pub async fn register_tpch_dir(
+    ctx: &ballista_client::BallistaContext,
+    dir: &Path,
+) -> Result<(), String> {
     for t in TPCH_TABLES {
         ctx.register_parquet(t, dir.join(t).to_str().expect("utf-8"))
             .await
-            .unwrap_or_else(|e| panic!("register {t} on the cluster: {e}"));
+            .map_err(|e| format!("register {t} on the cluster: {e}"))?;
     }
+    Ok(())
+}
+
+/// [`datafusion_tpch`] over the data of [`tpch_data`]`(sf, parts)`.
+pub async fn tpch_reference(sf: f64, parts: usize) -> datafusion::prelude::SessionContext {
+    datafusion_tpch(&tpch_data(sf, parts))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`register_tpch_dir`] with the data of [`tpch_data`]`(sf, parts)`.
+pub async fn register_tpch(ctx: &ballista_client::BallistaContext, sf: f64, parts: usize) {
+    register_tpch_dir(ctx, &tpch_data(sf, parts))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// True for a statement that returns rows (not DDL).

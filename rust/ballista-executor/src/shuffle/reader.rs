@@ -248,7 +248,7 @@ impl Fetcher {
             executor_id: holder.id.clone(),
             message,
         };
-        if holder.id == self.executor_id {
+        let local = if holder.id == self.executor_id {
             // Our own file: a missing or unreadable one is lost map output,
             // reported like any fetch failure so the scheduler recomputes it.
             let path =
@@ -258,39 +258,38 @@ impl Fetcher {
                         e => fetch_failed(e.to_string()),
                     },
                 )?;
-            let (_, batches) = open_ipc_file(path)
-                .await
-                .map_err(|e| fetch_failed(format!("{what}: {e}")))?;
-            let batches = batches.map_err(|e| fetch_failed(format!("{what}: {e}")));
-            self.forward(batches, &what, tx).await
+            let opened = open_ipc_file(path).await;
+            Some(opened.map_err(|e| fetch_failed(format!("{what}: {e}")))?)
+        } else if let Some(path) = same_host_file(&location) {
+            // Another executor's file on this host. Opened, it stays
+            // readable even if its job is removed meanwhile; one that cannot
+            // be opened is asked of its holder, which reports it missing if
+            // it is.
+            open_ipc_file(path).await.ok()
         } else {
-            if let Some(path) = same_host_file(&location) {
-                // Opened, the file stays readable even if its job is
-                // removed meanwhile; one that cannot be opened is asked of
-                // its holder, which reports it missing if it is.
-                if let Ok((_, batches)) = open_ipc_file(path).await {
-                    let batches = batches.map_err(|e| fetch_failed(format!("{what}: {e}")));
-                    return self.forward(batches, &what, tx).await;
-                }
-            }
-            let url = endpoint_url(&holder);
-            let ticket = pb::FetchPartition {
-                job_id: location.job_id.clone(),
-                stage_id: location.stage_id,
-                map_partition: location.map_partition,
-                output_partition: location.output_partition,
-                path: location.path.clone(),
-            };
-            let fail = |e: BallistaError| fetch_failed(format!("{what} from {url}: {e}"));
-            let mut conn = self.connections.take(&url).await.map_err(fail)?;
-            let stream = conn.fetch(&ticket).await.map_err(fail)?;
-            let batches = stream.map_err(|e| fail(from_flight_error(e, &url)));
-            let finished = self.forward(batches, &what, tx).await?;
-            if finished {
-                self.connections.put_back(conn);
-            }
-            Ok(finished)
+            None
+        };
+        if let Some((_, batches)) = local {
+            let batches = batches.map_err(|e| fetch_failed(format!("{what}: {e}")));
+            return self.forward(batches, &what, tx).await;
         }
+        let url = endpoint_url(&holder);
+        let ticket = pb::FetchPartition {
+            job_id: location.job_id.clone(),
+            stage_id: location.stage_id,
+            map_partition: location.map_partition,
+            output_partition: location.output_partition,
+            path: location.path.clone(),
+        };
+        let fail = |e: BallistaError| fetch_failed(format!("{what} from {url}: {e}"));
+        let mut conn = self.connections.take(&url).await.map_err(fail)?;
+        let stream = conn.fetch(&ticket).await.map_err(fail)?;
+        let batches = stream.map_err(|e| fail(from_flight_error(e, &url)));
+        let finished = self.forward(batches, &what, tx).await?;
+        if finished {
+            self.connections.put_back(conn);
+        }
+        Ok(finished)
     }
 
     async fn forward(
