@@ -328,8 +328,23 @@ fn base_config() -> SessionConfig {
         .options_mut()
         .optimizer
         .enable_round_robin_repartition = false;
+    // A partitioned hash join shuffles both sides through files; a broadcast
+    // (`CollectLeft`) one ships the build side whole to every probe task and
+    // leaves the probe side where it is. DataFusion's 1 MB default weighs an
+    // in-memory repartition, so distribution warrants a higher bar (Spark's
+    // is 10 MB). 32 MiB measured best over TPC-H SF 1 (docs/benchmarks.md);
+    // the row threshold, used when a side has no byte estimate, stays at
+    // DataFusion's. A query setting overrides either.
+    config
+        .options_mut()
+        .optimizer
+        .hash_join_single_partition_threshold = BROADCAST_JOIN_THRESHOLD_BYTES;
     config
 }
+
+/// The estimated build-side size (bytes) under which the planner broadcasts a
+/// hash join instead of shuffling both sides.
+pub const BROADCAST_JOIN_THRESHOLD_BYTES: usize = 32 * 1024 * 1024;
 
 fn table_name(t: Option<&pb::TableReference>, path: &str) -> Result<TableReference> {
     let t = t.ok_or_else(|| BallistaError::missing(path))?;
