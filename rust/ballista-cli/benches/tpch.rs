@@ -42,6 +42,11 @@
 //! equal, and first each of the project's 22 query texts
 //! (`benchmarks/tpch/queries`) against the reference texts
 //! (`../shared/tpch/queries`) on DataFusion.
+//!
+//! The query files hold the substitution parameters of SF 1; every engine
+//! runs copies with them set for `BALLISTA_BENCH_SF`
+//! (`ballista_datagen::tpch::queries_for_scale`: Q11's FRACTION is
+//! 0.0001 / SF), written to `<target dir>/bench/queries-sf<SF>`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -205,15 +210,31 @@ impl Settings {
     }
 }
 
-/// The repository root.
+/// The repository root: the nearest directory above the working directory
+/// (cargo runs benchmarks in `rust/ballista-cli`) that has the query texts,
+/// or the one this file was compiled in. The working directory comes first
+/// because clones sharing a target directory reuse one build of this file.
 fn repo() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let beside_cwd = std::env::current_dir().ok().and_then(|cwd| {
+        cwd.ancestors()
+            .find(|dir| dir.join("benchmarks/tpch/queries").is_dir())
+            .map(Path::to_path_buf)
+    });
+    let repo = beside_cwd.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     repo.canonicalize().unwrap_or(repo)
 }
 
-/// The project's own TPC-H query texts.
-fn queries_dir() -> PathBuf {
+/// The project's own TPC-H query texts, as written (parameters for SF 1).
+fn source_queries_dir() -> PathBuf {
     repo().join("benchmarks/tpch/queries")
+}
+
+/// The query texts every engine runs: [`source_queries_dir`] with the
+/// parameters set for this run's scale factor (set once in `main`).
+static QUERIES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+fn queries_dir() -> PathBuf {
+    QUERIES.get().cloned().unwrap_or_else(source_queries_dir)
 }
 
 fn statements(dir: &Path, n: usize) -> Vec<String> {
@@ -1249,7 +1270,7 @@ async fn check_query_texts(dir: &Path) -> Result<String, String> {
     let ctx = datafusion_tpch(dir).await?;
     let mut failures = vec![];
     for n in 1..=22 {
-        let ours = run_datafusion(&ctx, &statements(&queries_dir(), n)).await;
+        let ours = run_datafusion(&ctx, &statements(&source_queries_dir(), n)).await;
         let theirs = run_datafusion(&ctx, &statements(&reference_dir, n)).await;
         let check = match (ours, theirs) {
             (Ok(a), Ok(b)) => {
@@ -1301,6 +1322,14 @@ fn main() -> ExitCode {
         started.elapsed(),
         dir.display()
     );
+    let scaled = support::target_dir().join(format!("bench/queries-sf{}", settings.sf));
+    match ballista_datagen::tpch::queries_for_scale(&source_queries_dir(), &scaled, settings.sf) {
+        Ok(dir) => QUERIES.set(dir).expect("the query directory is set once"),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut failures: Vec<String> = vec![];
     let mut extras = Extras {
         latency: vec![],

@@ -123,6 +123,48 @@ pub fn reference_queries_dir() -> PathBuf {
     })
 }
 
+/// The Q11 `FRACTION` at SF 1, as written in `q11.sql`.
+const Q11_FRACTION_SF1: &str = "0.0001";
+
+/// Writes the 22 query files of `src` into `dst` with their substitution
+/// parameters set for scale factor `sf`, and returns `dst`. Only Q11 depends
+/// on the scale: its `FRACTION` is 0.0001 / SF (spec 2.4.11.3), so that
+/// the few most valuable parts qualify at every scale; left at its SF 1
+/// value, SF 10 returns no rows. The other files are copied unchanged.
+pub fn queries_for_scale(src: &Path, dst: &Path, sf: f64) -> Result<PathBuf> {
+    if !(sf.is_finite() && sf > 0.0) {
+        return Err(DatagenError::InvalidArgument(format!(
+            "scale factor {sf} is not a positive number"
+        )));
+    }
+    std::fs::create_dir_all(dst)
+        .map_err(|e| DatagenError::io(format!("cannot create {}", dst.display()), e))?;
+    for n in 1..=22 {
+        let name = format!("q{n}.sql");
+        let path = src.join(&name);
+        let mut text = std::fs::read_to_string(&path).map_err(|e| {
+            DatagenError::InvalidArgument(format!(
+                "cannot read TPC-H query {}: {e}",
+                path.display()
+            ))
+        })?;
+        if n == 11 {
+            let literal = format!("* {Q11_FRACTION_SF1}");
+            if !text.contains(&literal) {
+                return Err(DatagenError::InvalidArgument(format!(
+                    "{}: no `{literal}` (the SF 1 FRACTION) to scale",
+                    path.display()
+                )));
+            }
+            text = text.replace(&literal, &format!("* {}", 0.0001 / sf));
+        }
+        let out = dst.join(&name);
+        std::fs::write(&out, text)
+            .map_err(|e| DatagenError::io(format!("cannot write {}", out.display()), e))?;
+    }
+    Ok(dst.to_path_buf())
+}
+
 /// The statements of query `n` (1..=22) read from `<queries_dir>/q<n>.sql`.
 pub fn query(queries_dir: &Path, n: usize) -> Result<Vec<String>> {
     let path = queries_dir.join(format!("q{n}.sql"));
@@ -196,6 +238,26 @@ mod tests {
             .count();
         assert_eq!(leftovers, 0);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn q11_fraction_follows_the_scale() {
+        // Unit tests run in the package directory.
+        let src = Path::new("../../benchmarks/tpch/queries");
+        let dst = std::env::temp_dir().join(format!("ballista-tpch-q-{}", std::process::id()));
+        queries_for_scale(src, &dst, 10.0).unwrap();
+        let q11 = query(&dst, 11).unwrap().join(";");
+        assert!(q11.contains("* 0.00001"), "{q11}");
+        assert!(!q11.contains("* 0.0001\n"), "{q11}");
+        // Every other query is copied as it is.
+        for n in (1..=22).filter(|&n| n != 11) {
+            assert_eq!(query(&dst, n).unwrap(), query(src, n).unwrap(), "q{n}");
+        }
+        queries_for_scale(src, &dst, 1.0).unwrap();
+        assert_eq!(query(&dst, 11).unwrap(), query(src, 11).unwrap());
+        let err = queries_for_scale(src, &dst, 0.0).unwrap_err().to_string();
+        assert!(err.contains("not a positive number"), "{err}");
+        std::fs::remove_dir_all(&dst).unwrap();
     }
 
     #[test]
