@@ -204,8 +204,19 @@ impl ExecutorHandle {
 }
 
 impl Drop for ExecutorHandle {
+    /// Signals the loops to stop and, when the executor made its work
+    /// directory itself, removes it: a handle dropped without
+    /// [`ExecutorHandle::shutdown`] (an embedded cluster whose process is
+    /// ending) left its shuffle files under the temporary directory, one
+    /// directory per run. Removing it twice is harmless.
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+        if self.owns_work_dir {
+            self.state.abort_all();
+            if let Err(e) = self.state.remove_all_data(true) {
+                warn!("{e}");
+            }
+        }
     }
 }
 

@@ -15,7 +15,7 @@ pub fn ballista_bin() -> &'static str {
     env!("CARGO_BIN_EXE_ballista")
 }
 
-/// A child process killed when dropped.
+/// A child process stopped when dropped.
 pub struct Proc {
     /// The process.
     pub child: Child,
@@ -24,7 +24,23 @@ pub struct Proc {
 }
 
 impl Drop for Proc {
+    /// SIGTERM first, SIGKILL after 5 s: a server stopped by a signal it can
+    /// handle shuts down cleanly, and an executor removes the work
+    /// directory it made under the temporary directory (killed, it leaked
+    /// one per run, shuffle files and all, until the disk filled).
     fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
