@@ -1,5 +1,5 @@
 -- TPC-H Q11, important stock identification (spec 2.4.11, NATION = GERMANY,
--- FRACTION = 0.0001 / SF: written for SF 1; the benchmark scales it).
+-- FRACTION = 0.0001 / SF, written for SF 1 and scaled by the benchmark).
 select ps_partkey, sum(ps_supplycost * ps_availqty) as value
   from partsupp, supplier, nation
  where ps_suppkey = s_suppkey
