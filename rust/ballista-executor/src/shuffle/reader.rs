@@ -127,6 +127,8 @@ pub struct ShuffleReaderExec {
     work_dir: PathBuf,
     connections: Arc<ConnectionCache>,
     fetch_concurrency: usize,
+    /// Whether another executor's file on this host is read directly.
+    same_host_reads: bool,
     /// Rows failing any of these are dropped (a conjunction).
     filters: Vec<Arc<dyn PhysicalExpr>>,
     properties: Arc<PlanProperties>,
@@ -168,6 +170,7 @@ impl ShuffleReaderExec {
             work_dir,
             connections,
             fetch_concurrency: DEFAULT_FETCH_CONCURRENCY,
+            same_host_reads: true,
             filters: Vec::new(),
             properties,
         })
@@ -191,6 +194,14 @@ impl ShuffleReaderExec {
     /// Filters applied to every batch read (all must hold).
     pub fn filters(&self) -> &[Arc<dyn PhysicalExpr>] {
         &self.filters
+    }
+
+    /// With `false`, locations held by other executors are always fetched
+    /// with `DoGet`, even when their files are on this host (on by default;
+    /// `make bench-shuffle` turns it off to measure Flight itself).
+    pub fn with_same_host_reads(mut self, on: bool) -> Self {
+        self.same_host_reads = on;
+        self
     }
 
     /// Reads up to `n` (at least 1) locations at the same time.
@@ -232,6 +243,7 @@ struct Fetcher {
     executor_id: String,
     work_dir: PathBuf,
     connections: Arc<ConnectionCache>,
+    same_host_reads: bool,
 }
 
 impl Fetcher {
@@ -260,7 +272,9 @@ impl Fetcher {
                 )?;
             let opened = open_ipc_file(path).await;
             Some(opened.map_err(|e| fetch_failed(format!("{what}: {e}")))?)
-        } else if let Some(path) = same_host_file(&location) {
+        } else if self.same_host_reads
+            && let Some(path) = same_host_file(&location)
+        {
             // Another executor's file on this host. Opened, it stays
             // readable even if its job is removed meanwhile; one that cannot
             // be opened is asked of its holder, which reports it missing if
@@ -461,6 +475,7 @@ impl ExecutionPlan for ShuffleReaderExec {
             executor_id: self.executor_id.clone(),
             work_dir: self.work_dir.clone(),
             connections: Arc::clone(&self.connections),
+            same_host_reads: self.same_host_reads,
         };
         let concurrency = self.fetch_concurrency;
         let mut builder =
