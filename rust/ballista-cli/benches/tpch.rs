@@ -151,6 +151,12 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 impl Settings {
+    /// The query texts every engine runs: [`source_queries_dir`] with the
+    /// parameters set for this run's scale factor (`main` writes them).
+    fn queries_dir(&self) -> PathBuf {
+        support::target_dir().join(format!("bench/queries-sf{}", self.sf))
+    }
+
     fn from_env(bench: bool) -> Result<Self, String> {
         if !bench {
             return Ok(Self {
@@ -215,26 +221,14 @@ impl Settings {
 /// or the one this file was compiled in. The working directory comes first
 /// because clones sharing a target directory reuse one build of this file.
 fn repo() -> PathBuf {
-    let beside_cwd = std::env::current_dir().ok().and_then(|cwd| {
-        cwd.ancestors()
-            .find(|dir| dir.join("benchmarks/tpch/queries").is_dir())
-            .map(Path::to_path_buf)
-    });
-    let repo = beside_cwd.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let repo = ballista_datagen::tpch::dir_above_cwd_with("benchmarks/tpch/queries")
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     repo.canonicalize().unwrap_or(repo)
 }
 
 /// The project's own TPC-H query texts, as written (parameters for SF 1).
 fn source_queries_dir() -> PathBuf {
     repo().join("benchmarks/tpch/queries")
-}
-
-/// The query texts every engine runs: [`source_queries_dir`] with the
-/// parameters set for this run's scale factor (set once in `main`).
-static QUERIES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-
-fn queries_dir() -> PathBuf {
-    QUERIES.get().cloned().unwrap_or_else(source_queries_dir)
 }
 
 fn statements(dir: &Path, n: usize) -> Vec<String> {
@@ -498,7 +492,7 @@ async fn run_in_process(
 ) {
     let mut in_process_peak: BTreeMap<Engine, u64> = BTreeMap::new();
     for &n in &settings.queries {
-        let stmts = statements(&queries_dir(), n);
+        let stmts = statements(&settings.queries_dir(), n);
         for (engine, e) in &started.engines {
             let mut outcome = QueryOutcome::default();
             reset_peak_rss();
@@ -590,7 +584,7 @@ fn note_peak(peaks: &mut BTreeMap<Engine, u64>, engine: Engine) {
 
 /// Q6 end to end (submit to last batch) on the in-process engines.
 async fn latency(settings: &Settings, started: &Started) -> Vec<(Engine, Duration)> {
-    let stmts = statements(&queries_dir(), 6);
+    let stmts = statements(&settings.queries_dir(), 6);
     let runs = settings.iterations.max(LATENCY_RUNS);
     let mut times: BTreeMap<Engine, Vec<Duration>> = BTreeMap::new();
     for (engine, e) in &started.engines {
@@ -687,7 +681,7 @@ fn run_external(engine: Engine, settings: &Settings, dir: &Path, report: &mut En
         .arg(dir)
         .args(["--queries", &queries])
         .arg("--query-dir")
-        .arg(queries_dir())
+        .arg(settings.queries_dir())
         .args(["--iterations", &settings.iterations.to_string()])
         .args(["--partitions", &PARTITIONS.to_string()])
         .args(["--executors", &EXECUTORS.to_string()])
@@ -1202,7 +1196,7 @@ fn json_report(
 
 /// Q18 and Q21 on 2 executors × 2 slots with a 1 GiB memory limit each;
 /// answers checked against DataFusion, peak RSS of each executor < 1.5 GiB.
-async fn memory(dir: &Path) -> (String, bool) {
+async fn memory(dir: &Path, queries: &Path) -> (String, bool) {
     let limit = "1GiB";
     let cluster = ProcessCluster::start(2, 2, &["--memory-limit", limit]);
     let mut report = format!(
@@ -1222,7 +1216,7 @@ async fn memory(dir: &Path) -> (String, bool) {
     };
     let mut ok = true;
     for n in [18, 21] {
-        let stmts = statements(&queries_dir(), n);
+        let stmts = statements(queries, n);
         let actual = run_ballista(&ctx, &stmts).await;
         let expected = run_datafusion(&reference, &stmts).await;
         match (actual, expected) {
@@ -1322,13 +1316,12 @@ fn main() -> ExitCode {
         started.elapsed(),
         dir.display()
     );
-    let scaled = support::target_dir().join(format!("bench/queries-sf{}", settings.sf));
-    match ballista_datagen::tpch::queries_for_scale(&source_queries_dir(), &scaled, settings.sf) {
-        Ok(dir) => QUERIES.set(dir).expect("the query directory is set once"),
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+    let queries = settings.queries_dir();
+    if let Err(e) =
+        ballista_datagen::tpch::queries_for_scale(&source_queries_dir(), &queries, settings.sf)
+    {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
     }
     let mut failures: Vec<String> = vec![];
     let mut extras = Extras {
@@ -1360,7 +1353,7 @@ fn main() -> ExitCode {
         extras.latency = latency(&settings, &started).await;
     });
     if settings.memory {
-        extras.memory = Some(runtime.block_on(memory(&dir)));
+        extras.memory = Some(runtime.block_on(memory(&dir, &queries)));
     }
     check_answers(&settings, &mut reports);
 

@@ -113,25 +113,33 @@ pub fn reference_queries_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("BALLISTA_TPCH_QUERIES") {
         return PathBuf::from(dir);
     }
-    let beside_cwd = std::env::current_dir().ok().and_then(|cwd| {
-        cwd.ancestors()
-            .map(|dir| dir.join("shared/tpch/queries"))
-            .find(|dir| dir.is_dir())
-    });
+    let beside_cwd =
+        dir_above_cwd_with("shared/tpch/queries").map(|d| d.join("shared/tpch/queries"));
     beside_cwd.unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
     })
+}
+
+/// The nearest directory at or above the working directory that has the
+/// directory `relative` inside it. Tests and benchmarks find their data
+/// this way rather than through a path fixed at compile time, which names
+/// whichever checkout built the crate (clones can share a target directory).
+pub fn dir_above_cwd_with(relative: &str) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .find(|dir| dir.join(relative).is_dir())
+        .map(Path::to_path_buf)
 }
 
 /// The Q11 `FRACTION` at SF 1, as written in `q11.sql`.
 const Q11_FRACTION_SF1: &str = "0.0001";
 
 /// Writes the 22 query files of `src` into `dst` with their substitution
-/// parameters set for scale factor `sf`, and returns `dst`. Only Q11 depends
+/// parameters set for scale factor `sf`. Only Q11 depends
 /// on the scale: its `FRACTION` is 0.0001 / SF (spec 2.4.11.3), so that
 /// the few most valuable parts qualify at every scale; left at its SF 1
 /// value, SF 10 returns no rows. The other files are copied unchanged.
-pub fn queries_for_scale(src: &Path, dst: &Path, sf: f64) -> Result<PathBuf> {
+pub fn queries_for_scale(src: &Path, dst: &Path, sf: f64) -> Result<()> {
     if !(sf.is_finite() && sf > 0.0) {
         return Err(DatagenError::InvalidArgument(format!(
             "scale factor {sf} is not a positive number"
@@ -140,14 +148,7 @@ pub fn queries_for_scale(src: &Path, dst: &Path, sf: f64) -> Result<PathBuf> {
     std::fs::create_dir_all(dst)
         .map_err(|e| DatagenError::io(format!("cannot create {}", dst.display()), e))?;
     for n in 1..=22 {
-        let name = format!("q{n}.sql");
-        let path = src.join(&name);
-        let mut text = std::fs::read_to_string(&path).map_err(|e| {
-            DatagenError::InvalidArgument(format!(
-                "cannot read TPC-H query {}: {e}",
-                path.display()
-            ))
-        })?;
+        let (path, mut text) = read_query(src, n)?;
         if n == 11 {
             let literal = format!("* {Q11_FRACTION_SF1}");
             if !text.contains(&literal) {
@@ -158,20 +159,28 @@ pub fn queries_for_scale(src: &Path, dst: &Path, sf: f64) -> Result<PathBuf> {
             }
             text = text.replace(&literal, &format!("* {}", 0.0001 / sf));
         }
-        let out = dst.join(&name);
+        let out = dst.join(format!("q{n}.sql"));
         std::fs::write(&out, text)
             .map_err(|e| DatagenError::io(format!("cannot write {}", out.display()), e))?;
     }
-    Ok(dst.to_path_buf())
+    Ok(())
 }
 
 /// The statements of query `n` (1..=22) read from `<queries_dir>/q<n>.sql`.
 pub fn query(queries_dir: &Path, n: usize) -> Result<Vec<String>> {
+    Ok(statements(&read_query(queries_dir, n)?.1))
+}
+
+/// The path and text of `<queries_dir>/q<n>.sql`.
+fn read_query(queries_dir: &Path, n: usize) -> Result<(PathBuf, String)> {
     let path = queries_dir.join(format!("q{n}.sql"));
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        DatagenError::InvalidArgument(format!("cannot read TPC-H query {}: {e}", path.display()))
-    })?;
-    Ok(statements(&text))
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((path, text)),
+        Err(e) => Err(DatagenError::InvalidArgument(format!(
+            "cannot read TPC-H query {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 #[cfg(test)]

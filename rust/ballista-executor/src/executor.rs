@@ -196,7 +196,8 @@ impl ExecutorHandle {
             server.shutdown().await;
         }
         let state = Arc::clone(&self.state);
-        let owns = self.owns_work_dir;
+        // Removed here, so `Drop` has nothing left to remove.
+        let owns = std::mem::take(&mut self.owns_work_dir);
         tokio::task::spawn_blocking(move || state.remove_all_data(owns))
             .await
             .map_err(|e| BallistaError::Internal(format!("removing the work directory: {e}")))?
@@ -208,7 +209,7 @@ impl Drop for ExecutorHandle {
     /// directory itself, removes it: a handle dropped without
     /// [`ExecutorHandle::shutdown`] (an embedded cluster whose process is
     /// ending) left its shuffle files under the temporary directory, one
-    /// directory per run. Removing it twice is harmless.
+    /// directory per run. After `shutdown` there is nothing left to do.
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
         if self.owns_work_dir {

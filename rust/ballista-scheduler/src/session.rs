@@ -332,9 +332,9 @@ fn base_config() -> SessionConfig {
     // (`CollectLeft`) one ships the build side whole to every probe task and
     // leaves the probe side where it is. DataFusion's 1 MB default weighs an
     // in-memory repartition, so distribution warrants a higher bar (Spark's
-    // is 10 MB). 32 MiB measured best over TPC-H SF 1 (docs/benchmarks.md);
-    // the row threshold, used when a side has no byte estimate, stays at
-    // DataFusion's. A query setting overrides either.
+    // is 10 MB). 32 MiB measured best over TPC-H SF 1 (docs/architecture.md,
+    // "Broadcast joins"); the row threshold, used when a side has no byte
+    // estimate, stays at DataFusion's. A query setting overrides either.
     config
         .options_mut()
         .optimizer
