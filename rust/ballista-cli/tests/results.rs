@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use ballista_client::BallistaContext;
+use ballista_client::{BallistaContext, QueryResult};
 use ballista_client::standalone::{EmbeddedCluster, StandaloneConfig};
 use parquet::arrow::ArrowWriter;
 
@@ -76,4 +76,106 @@ async fn a_result_of_many_large_partitions_on_one_executor_is_fetched_whole() {
         .collect();
     assert_eq!(ids.len() as i64, files * rows);
     assert_eq!(ids.iter().sum::<i64>(), sum);
+}
+
+async fn cluster_with_table(dir: &std::path::Path) -> BallistaContext {
+    write_table(dir, 2, 20_000);
+    let cluster = EmbeddedCluster::start(StandaloneConfig {
+        executors: 2,
+        slots_per_executor: 1,
+        memory_limit: None,
+    })
+    .await
+    .unwrap();
+    let ctx = BallistaContext::for_cluster(Arc::new(cluster))
+        .await
+        .unwrap();
+    ctx.set("datafusion.execution.target_partitions", "2");
+    ctx.register_parquet("t", dir.to_str().unwrap())
+        .await
+        .unwrap();
+    ctx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetched_results_are_released_and_the_job_stays_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = cluster_with_table(dir.path()).await;
+    let df = ctx.sql("SELECT id FROM t WHERE id % 2 = 0").await.unwrap();
+    let result = ctx.execute(&df, None).await.unwrap();
+    let rows: usize = ctx
+        .fetch_all(&result)
+        .await
+        .unwrap()
+        .iter()
+        .map(RecordBatch::num_rows)
+        .sum();
+    assert_eq!(rows, 20_000);
+
+    // The result files are gone: fetching again names what is missing.
+    let again = ctx.fetch_all(&result).await.unwrap_err().to_string();
+    assert!(again.starts_with("Not found: partition"), "{again}");
+    // The job itself is still listed, with its tasks.
+    let status = ctx.job_status(&result.job_id).await.unwrap();
+    assert_eq!(status.job_id, result.job_id);
+    assert!(!status.tasks.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_stream_dropped_early_releases_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = cluster_with_table(dir.path()).await;
+    let df = ctx.sql("SELECT id, text FROM t").await.unwrap();
+    let result = ctx.execute(&df, None).await.unwrap();
+    assert_eq!(fetch_raw(&result).await.unwrap(), 40_000);
+    let mut stream = ctx.fetch_stream(&result);
+    use futures::StreamExt;
+    let first = stream.next().await.unwrap().unwrap();
+    assert!(first.num_rows() > 0);
+    drop(stream);
+
+    // The release is sent from the dropped stream in the background; read
+    // with raw Flight calls, which release nothing themselves.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match fetch_raw(&result).await {
+            Err(status) if status.code() == tonic::Code::NotFound => break,
+            other => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "results still there 10 s after the stream was dropped: {other:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Rows of every partition of `result`, read with plain `DoGet` calls.
+async fn fetch_raw(result: &QueryResult) -> Result<usize, tonic::Status> {
+    use futures::TryStreamExt;
+    let mut rows = 0;
+    for endpoint in &result.endpoints {
+        let url = endpoint.location[0].uri.replace("grpc://", "http://");
+        let channel = tonic::transport::Endpoint::from_shared(url)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut flight = arrow_flight::FlightClient::new(channel);
+        let stream = flight
+            .do_get(endpoint.ticket.clone().unwrap())
+            .await
+            .map_err(to_status)?;
+        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(to_status)?;
+        rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>();
+    }
+    Ok(rows)
+}
+
+fn to_status(e: arrow_flight::error::FlightError) -> tonic::Status {
+    match e {
+        arrow_flight::error::FlightError::Tonic(s) => *s,
+        other => tonic::Status::unknown(other.to_string()),
+    }
 }

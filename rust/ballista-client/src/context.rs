@@ -327,21 +327,62 @@ impl BallistaContext {
     }
 
     /// All rows of a finished query, fetching partitions in parallel and
-    /// keeping their order.
+    /// keeping their order; then releases the results (see
+    /// [`BallistaContext::release`]), whether or not the fetch succeeded:
+    /// a result can be fetched once.
     pub async fn fetch_all(&self, result: &QueryResult) -> Result<Vec<RecordBatch>> {
-        self.batches(result).try_collect().await
+        let rows = self.batches(result).try_collect().await;
+        self.release_quietly(&result.job_id).await;
+        rows
     }
 
     /// The rows of a finished query as a stream: up to four partitions are
-    /// fetched ahead, and batches come in partition order.
+    /// fetched ahead, and batches come in partition order. The results are
+    /// released when the stream is dropped, read to the end or not.
     pub fn fetch_stream(&self, result: &QueryResult) -> SendableRecordBatchStream {
-        let stream = self
-            .batches(result)
-            .map_err(datafusion::error::DataFusionError::from);
+        let release = ReleaseOnDrop {
+            ctx: self.clone(),
+            job_id: result.job_id.clone(),
+        };
+        let stream = self.batches(result).map(move |batch| {
+            // The stream owns the guard, so dropping it drops the guard.
+            let _owned = &release;
+            batch.map_err(datafusion::error::DataFusionError::from)
+        });
         Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&result.schema),
             stream,
         ))
+    }
+
+    /// Asks the scheduler to delete a finished job's result files on the
+    /// executors (the `release_job` action): they have been fetched, and
+    /// would otherwise stay on disk until the job's TTL. The job stays
+    /// listed (its status, tasks and bytes shuffled) until then; fetching
+    /// its results again answers NOT_FOUND. Releasing twice is fine; a job
+    /// that is still running can't be released (cancel it instead).
+    pub async fn release(&self, job_id: &str) -> Result<()> {
+        self.inner
+            .scheduler
+            .clone()
+            .action::<()>(
+                actions::RELEASE_JOB,
+                &pb::ReleaseJob {
+                    job_id: job_id.to_string(),
+                },
+            )
+            .await
+    }
+
+    /// [`BallistaContext::release`], best effort: a failure only leaves the
+    /// files until the job's TTL, so it is logged rather than returned.
+    async fn release_quietly(&self, job_id: &str) {
+        if job_id.is_empty() {
+            return; // a catalog change: no job, no results
+        }
+        if let Err(e) = self.release(job_id).await {
+            tracing::debug!(job_id, error = %e, "could not release job results");
+        }
     }
 
     fn batches(
@@ -433,6 +474,24 @@ impl BallistaContext {
                 },
             )
             .await
+    }
+}
+
+/// Releases a streamed result's files when the stream is dropped.
+struct ReleaseOnDrop {
+    ctx: BallistaContext,
+    job_id: String,
+}
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        // Drop can't wait: the release runs on the current runtime, if the
+        // stream is dropped inside one (otherwise the TTL cleans up).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let ctx = self.ctx.clone();
+            let job_id = std::mem::take(&mut self.job_id);
+            runtime.spawn(async move { ctx.release_quietly(&job_id).await });
+        }
     }
 }
 
