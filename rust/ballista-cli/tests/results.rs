@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use ballista_client::{BallistaContext, QueryResult};
 use ballista_client::standalone::{EmbeddedCluster, StandaloneConfig};
+use ballista_client::{BallistaContext, QueryResult};
 use parquet::arrow::ArrowWriter;
 
 /// `files` Parquet files of `rows_per_file` (id, text) rows; returns the
