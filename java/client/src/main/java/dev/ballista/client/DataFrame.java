@@ -600,6 +600,12 @@ public final class DataFrame {
    * Runs the plan and streams its rows: result partitions are fetched in parallel (a few ahead)
    * and batches come in partition order. Close the reader when done.
    *
+   * <p>The job's results are deleted on the executors ({@code release_job}) once the last batch
+   * has been read, or when the reader is closed before that; the other ways of getting rows
+   * ({@link #collect()}, {@link #collectArrow()}, {@link #count()}, {@link #show()}) read them
+   * through such a reader and so release them too. Without it they would stay on the executors'
+   * disks until the job's TTL (30 minutes by default).
+   *
    * @return the rows, batch by batch
    */
   public ArrowReader stream() {

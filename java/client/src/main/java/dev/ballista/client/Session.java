@@ -226,6 +226,11 @@ public final class Session implements AutoCloseable {
    * Runs {@code df} and returns where its result partitions are, without fetching them; for
    * readers that split a result across tasks or processes ({@link ResultPartition#open}).
    *
+   * <p>Unlike {@link DataFrame#collect()} and {@link DataFrame#stream()}, which release the
+   * results once read, this cannot know when every reader is done: call {@link
+   * #release(QueryResult)} then, or the partitions stay on the executors' disks until the job's
+   * TTL (30 minutes by default).
+   *
    * @param df the plan
    * @return the schema and the partitions
    */
@@ -239,7 +244,27 @@ public final class Session implements AutoCloseable {
       partitions.add(new ResultPartition(partitions.size(), location, e.getTicket().getBytes()));
     }
     return new QueryResult(
-        info.getSchemaOptional().orElse(new Schema(List.of())), partitions, info.getRecords());
+        info.getSchemaOptional().orElse(new Schema(List.of())),
+        partitions,
+        info.getRecords(),
+        FlightTransport.jobId(info).orElse(null));
+  }
+
+  /**
+   * Asks the scheduler to delete {@code result}'s partitions on the executors ({@code
+   * release_job}): call it once every reader of the partitions is done; opening one afterwards
+   * fails with {@link dev.ballista.client.errors.NotFoundException}. Batches already read stay
+   * valid.
+   *
+   * <p>Best effort, as when a stream releases its results: a failure (an unreachable scheduler)
+   * only leaves the partitions until the job's TTL, so it is not thrown. Releasing twice is
+   * harmless.
+   *
+   * @param result what {@link #execute(DataFrame)} returned
+   * @return whether the scheduler confirmed the release
+   */
+  public boolean release(QueryResult result) {
+    return result.jobId().map(transport::release).orElse(false);
   }
 
   ArrowReader stream(DataFrame df) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightEndpoint;
 import org.apache.arrow.flight.FlightInfo;
@@ -29,6 +30,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * partition waiting to be read would stall the one being read; the Rust client does the same).
  * Batches come out in partition order. Closing the reader releases every fetched batch, including
  * those of fetches still running.
+ *
+ * <p>The job's results on the executors are released ({@code release}, once) as soon as every
+ * partition has been fetched, or when the reader is closed before that: both mean nothing will be
+ * read from them again.
  */
 final class ResultReader extends ArrowReader {
   private final Schema schema;
@@ -36,6 +41,8 @@ final class ResultReader extends ArrowReader {
   private final Location scheduler;
   private final String schedulerUrl;
   private final ExecutorService pool;
+  private final Runnable release;
+  private final AtomicBoolean released = new AtomicBoolean();
   private final List<CompletableFuture<List<ArrowRecordBatch>>> fetches = new ArrayList<>();
   private final ArrayDeque<ArrowRecordBatch> current = new ArrayDeque<>();
   private int next;
@@ -47,13 +54,25 @@ final class ResultReader extends ArrowReader {
       FlightInfo info,
       Location scheduler,
       String schedulerUrl,
-      ExecutorService pool) {
+      ExecutorService pool,
+      Runnable release) {
     super(allocator);
     this.schema = info.getSchemaOptional().orElse(new Schema(List.of()));
     this.endpoints = info.getEndpoints();
     this.scheduler = scheduler;
     this.schedulerUrl = schedulerUrl;
     this.pool = pool;
+    this.release = release;
+  }
+
+  /**
+   * Releases the job's results the first time it is called; {@code release} itself never throws
+   * ({@link FlightTransport#release(FlightInfo)}).
+   */
+  private void releaseOnce() {
+    if (released.compareAndSet(false, true)) {
+      release.run();
+    }
   }
 
   @Override
@@ -120,6 +139,9 @@ final class ResultReader extends ArrowReader {
     prepareLoadNextBatch();
     while (current.isEmpty()) {
       if (next >= endpoints.size()) {
+        // Every partition is in memory now: the files are not needed even if the reader stays
+        // open for a while.
+        releaseOnce();
         return false;
       }
       startFetches();
@@ -148,6 +170,10 @@ final class ResultReader extends ArrowReader {
   @Override
   protected void closeReadSource() {
     closed = true;
+    // First, so that a reader closed early gives the job's files back even if freeing the batches
+    // below failed. Fetches still running may then fail on the executors (the files are being
+    // deleted); their errors are dropped with their batches.
+    releaseOnce();
     current.forEach(ArrowRecordBatch::close);
     current.clear();
     // Partitions already handed out were released above; the rest are released when their fetch

@@ -318,6 +318,16 @@ public final class TestSupport {
       }
     }
 
+    /** @return the executors' work directories ({@code --work-dir}), where jobs write results */
+    public List<Path> workDirs() {
+      return List.copyOf(workDirs);
+    }
+
+    /** Stops the scheduler (the executors keep running and serving what they hold). */
+    public void stopScheduler() {
+      servers.get(0).close();
+    }
+
     @Override
     public void close() {
       for (int i = servers.size() - 1; i >= 0; i--) {
