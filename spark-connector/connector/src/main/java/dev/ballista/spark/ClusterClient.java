@@ -2,10 +2,14 @@ package dev.ballista.spark;
 
 import dev.ballista.client.DataFrame;
 import dev.ballista.client.errors.Errors;
+import dev.ballista.client.transport.FlightTransport;
 import dev.ballista.proto.v1.ExecuteQuery;
 import dev.ballista.proto.v1.KeyValue;
+import dev.ballista.proto.v1.ReleaseJob;
+import dev.ballista.spark.shaded.org.apache.arrow.flight.Action;
 import dev.ballista.spark.shaded.org.apache.arrow.flight.CallHeaders;
 import dev.ballista.spark.shaded.org.apache.arrow.flight.CallOption;
+import dev.ballista.spark.shaded.org.apache.arrow.flight.CallOptions;
 import dev.ballista.spark.shaded.org.apache.arrow.flight.FlightCallHeaders;
 import dev.ballista.spark.shaded.org.apache.arrow.flight.FlightClient;
 import dev.ballista.spark.shaded.org.apache.arrow.flight.FlightDescriptor;
@@ -17,7 +21,11 @@ import dev.ballista.spark.shaded.org.apache.arrow.memory.BufferAllocator;
 import dev.ballista.spark.shaded.org.apache.arrow.memory.RootAllocator;
 import dev.ballista.spark.shaded.org.apache.arrow.vector.types.pojo.Schema;
 import java.net.URI;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Flight calls the connector makes to the scheduler, with the call headers of the options
@@ -29,6 +37,11 @@ import java.util.Map;
  * client's session exposes neither yet.
  */
 public final class ClusterClient implements AutoCloseable {
+  /** How long a release may wait for the scheduler (it runs on Spark's driver, in the background). */
+  private static final long RELEASE_TIMEOUT_SECONDS = 10;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterClient.class);
+
   /** The relocated Arrow allocator of all Flight calls in this JVM. */
   private static final BufferAllocator ROOT = new RootAllocator();
 
@@ -104,7 +117,37 @@ public final class ClusterClient implements AutoCloseable {
    */
   public Schema schema(DataFrame plan) {
     FlightInfo info = execute(plan.limit(0), "spark: schema of " + options.sourceName());
+    // Only the schema is wanted: nothing will ever read this job's (empty) results.
+    FlightTransport.jobId(info).ifPresent(this::release);
     return info.getSchemaOptional().orElse(new Schema(java.util.List.of()));
+  }
+
+  /**
+   * Asks the scheduler to delete job {@code jobId}'s results on the executors ({@code
+   * release_job}), with the options' call headers.
+   *
+   * <p>Best effort: a failure only leaves the results until the job's TTL, so it is logged (at
+   * debug) and never thrown. Releasing twice is harmless.
+   *
+   * @param jobId the job
+   * @return whether the scheduler confirmed
+   */
+  public boolean release(String jobId) {
+    CallOption[] headers = headerOptions(options.headers());
+    CallOption[] callOptions = Arrays.copyOf(headers, headers.length + 1);
+    callOptions[headers.length] = CallOptions.timeout(RELEASE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    try {
+      var results =
+          client.doAction(
+              new Action("release_job", ReleaseJob.newBuilder().setJobId(jobId).build().toByteArray()),
+              callOptions);
+      // The call completes when its (empty) result stream has been read.
+      results.forEachRemaining(r -> {});
+      return true;
+    } catch (RuntimeException e) {
+      LOG.debug("could not release the results of job {}: {}", jobId, e.toString());
+      return false;
+    }
   }
 
   @Override

@@ -96,6 +96,12 @@ public final class Shared {
     return url;
   }
 
+  /** @return the executors' work directories ({@code --work-dir}); a job writes in {@code <dir>/<job id>} */
+  public static synchronized List<Path> workDirs() {
+    url();
+    return List.copyOf(WORK_DIRS);
+  }
+
   /** @return a client session on the cluster (Ballista's own answers) */
   public static synchronized Session ballista() {
     url();

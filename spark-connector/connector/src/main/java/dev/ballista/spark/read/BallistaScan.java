@@ -1,6 +1,7 @@
 package dev.ballista.spark.read;
 
 import dev.ballista.client.DataFrame;
+import dev.ballista.client.transport.FlightTransport;
 import dev.ballista.spark.BallistaOptions;
 import dev.ballista.spark.ClusterClient;
 import dev.ballista.spark.shaded.org.apache.arrow.flight.FlightEndpoint;
@@ -20,8 +21,9 @@ import org.apache.spark.sql.types.StructType;
  * partition per result endpoint, preferring the executor that holds it.
  *
  * <p>The job runs once per scan (Spark may ask a scan for its batch and partitions several times
- * while planning); its results stay on the executors for the scheduler's job TTL, so Spark's task
- * retries can fetch a partition again.
+ * while planning); its results stay on the executors while the driver can still read them (task
+ * retries, the same {@code DataFrame} run again), and are released once the scan's partitions have
+ * been garbage collected ({@link JobLease}), at the latest at the scheduler's job TTL.
  */
 public final class BallistaScan implements Scan, Batch {
   private final BallistaOptions options;
@@ -78,13 +80,15 @@ public final class BallistaScan implements Scan, Batch {
     try (ClusterClient client = new ClusterClient(options)) {
       info = client.execute(plan, "spark: " + options.sourceName());
     }
+    Object lease =
+        FlightTransport.jobId(info).map(job -> JobLease.hold(options, job)).orElse(null);
     List<InputPartition> out = new ArrayList<>();
     for (FlightEndpoint e : info.getEndpoints()) {
       List<Location> locations = e.getLocations();
       // No location: the scheduler relays the partition.
       String uri = locations.isEmpty() ? options.url() : locations.get(0).getUri().toString();
       String host = locations.isEmpty() ? null : locations.get(0).getUri().getHost();
-      out.add(new BallistaInputPartition(e.getTicket().getBytes(), uri, host));
+      out.add(new BallistaInputPartition(e.getTicket().getBytes(), uri, host, lease));
     }
     partitions = out.toArray(new InputPartition[0]);
     return partitions;
