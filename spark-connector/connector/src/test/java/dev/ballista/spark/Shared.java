@@ -284,9 +284,20 @@ public final class Shared {
     }
   }
 
+  /**
+   * The shutdown hook: stops the cluster and deletes the executors' work directories. A JVM
+   * shutdown hook rather than an {@code @AfterAll}: the cluster is shared by every test class of
+   * the JVM (surefire's, and failsafe's for the PySpark example), so only the JVM's end is the
+   * end of its use. Each step runs even if the one before failed (a session closed with memory
+   * still allocated throws), so that no process and no directory outlives the run.
+   */
   private static void stopAll() {
-    if (ballista != null) {
-      ballista.close();
+    try {
+      if (ballista != null) {
+        ballista.close();
+      }
+    } catch (RuntimeException e) {
+      System.err.println("[ballista] closing the test session failed: " + e);
     }
     List<Process> all;
     synchronized (PROCESSES) {
@@ -297,19 +308,32 @@ public final class Shared {
       p.destroy();
       try {
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
+          // Waited for too: an executor still running could write into its directory again.
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
     for (Path dir : WORK_DIRS) {
-      try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      } catch (IOException ignored) {
-        // A temporary directory left behind is not worth failing the run for.
-      }
+      deleteTree(dir);
     }
   }
 
+  /**
+   * Deletes {@code dir} and everything in it. Reported, not thrown, if it cannot: the run's result
+   * does not depend on it.
+   */
+  static void deleteTree(Path dir) {
+    for (int attempt = 0; attempt < 2 && Files.exists(dir); attempt++) {
+      try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        // An entry vanished during the walk (Files.walk reports it unchecked): walk again.
+      }
+    }
+    if (Files.exists(dir)) {
+      System.err.println("[ballista] could not delete " + dir);
+    }
+  }
 }
