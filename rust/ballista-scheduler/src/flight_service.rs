@@ -70,7 +70,8 @@ impl SchedulerFlightService {
                         return Ok(PollInfo::new()
                             .with_info(
                                 FlightInfo::new()
-                                    .try_with_schema(&arrow::datatypes::Schema::empty())?,
+                                    .try_with_schema(&arrow::datatypes::Schema::empty())?
+                                    .with_descriptor(descriptor.clone()),
                             )
                             .try_with_progress(1.0)?);
                     }
@@ -83,7 +84,12 @@ impl SchedulerFlightService {
             state,
             pb::JobState::Succeeded | pb::JobState::Failed | pb::JobState::Cancelled
         ) {
-            let info = self.scheduler.flight_info(&job_id)?;
+            // The FlightInfo names the job, as GetFlightInfo's does: Arrow
+            // Java cannot decode a FlightInfo without a descriptor.
+            let info = self
+                .scheduler
+                .flight_info(&job_id)?
+                .with_descriptor(job_descriptor(&job_id));
             return Ok(PollInfo::new().with_info(info).try_with_progress(1.0)?);
         }
         let progress = status.progress.clone().unwrap_or_default();
