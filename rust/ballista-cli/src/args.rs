@@ -148,6 +148,10 @@ pub struct SchedulerArgs {
     /// a network faster than about 1 GB/s; `lz4` or `zstd` slower links
     #[arg(long, value_enum, value_name = "CODEC", env = "BALLISTA_SHUFFLE_COMPRESSION", default_value_t = ShuffleCodec::None)]
     pub shuffle_compression: ShuffleCodec,
+    /// Runtime filters across stages: a join's small build side filters the
+    /// scans of earlier stages on its probe side (`on` or `off`)
+    #[arg(long, value_name = "ON|OFF", env = "BALLISTA_RUNTIME_FILTERS", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub runtime_filters: bool,
 }
 
 /// A shuffle file codec (`ShuffleCompression` in the spec).
@@ -318,6 +322,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a usable duration: it must be positive"))
 }
 
+/// `on` or `off` (also `true`/`false`), as a flag's value.
+pub fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(format!("`{text}` is neither `on` nor `off`")),
+    }
+}
+
 /// Parses `--executor-timeout`: a duration of at least two of the heartbeat
 /// intervals the scheduler asks of executors, or executors whose heartbeat
 /// is merely late would keep being dropped.
@@ -440,6 +453,7 @@ mod tests {
             args.shuffle_compression.to_proto(),
             defaults.shuffle_compression
         );
+        assert_eq!(args.runtime_filters, defaults.runtime_filters);
 
         let Command::Scheduler(args) = parse(&[
             "scheduler",
@@ -449,10 +463,14 @@ mod tests {
             "3s",
             "--shuffle-compression",
             "zstd",
+            "--runtime-filters",
+            "off",
         ])
         .unwrap() else {
             panic!("expected scheduler")
         };
+        assert!(!args.runtime_filters);
+        assert!(parse(&["scheduler", "--runtime-filters", "maybe"]).is_err());
         assert_eq!(args.executor_timeout, Duration::from_millis(2500));
         assert_eq!(args.no_executor_timeout, Duration::from_secs(3));
         assert_eq!(args.shuffle_compression, ShuffleCodec::Zstd);

@@ -62,6 +62,7 @@ pub async fn run_scheduler(args: SchedulerArgs) -> Result<()> {
         executor_timeout: args.executor_timeout,
         no_executor_timeout: args.no_executor_timeout,
         shuffle_compression: args.shuffle_compression.to_proto(),
+        runtime_filters: args.runtime_filters,
         ..SchedulerConfig::default()
     })
     .await

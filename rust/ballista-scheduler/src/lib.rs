@@ -16,6 +16,7 @@
 
 pub mod flight_service;
 pub mod planner;
+pub mod runtime_filter;
 pub mod scheduler;
 pub mod session;
 pub mod state;

@@ -29,6 +29,8 @@ use ballista_core::serde::physical::{
 };
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
+
+use crate::runtime_filter::RuntimeFilter;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
@@ -65,6 +67,9 @@ pub struct QueryStage {
     pub output: StageOutput,
     /// Stages this one reads.
     pub inputs: Vec<u32>,
+    /// Stages this one waits for without reading them: the build sides of
+    /// the runtime filters of its scans ([`crate::runtime_filter`]).
+    pub waits_for: Vec<u32>,
     /// Compression of the shuffle files the stage writes (the scheduler's
     /// `shuffle_compression`; result files are always uncompressed).
     pub compression: pb::ShuffleCompression,
@@ -91,9 +96,20 @@ impl QueryStage {
 pub struct StagePlan {
     /// The stages; `stages[i].id == i + 1`, and the last is the final stage.
     pub stages: Vec<QueryStage>,
+    /// The runtime filters the scheduler fills in between stages.
+    pub filters: Vec<Arc<RuntimeFilter>>,
 }
 
 impl StagePlan {
+    /// Runs every stage as soon as the stages it reads are done, with no
+    /// runtime filters.
+    pub fn drop_runtime_filters(&mut self) {
+        self.filters.clear();
+        for stage in &mut self.stages {
+            stage.waits_for.clear();
+        }
+    }
+
     /// The final stage (whose output is the result).
     pub fn final_stage(&self) -> &QueryStage {
         // `plan_stages` always creates the final stage.
@@ -121,9 +137,14 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
         plan: root,
         output: StageOutput::Result,
         inputs,
+        waits_for: vec![],
         compression: pb::ShuffleCompression::Unspecified,
     });
-    Ok(StagePlan { stages })
+    let filters = crate::runtime_filter::find(&mut stages)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    Ok(StagePlan { stages, filters })
 }
 
 fn next_id(stages: &[QueryStage]) -> Result<u32> {
@@ -224,6 +245,7 @@ fn new_stage(
         plan,
         output,
         inputs,
+        waits_for: vec![],
         compression: pb::ShuffleCompression::Unspecified,
     });
     Ok(id)
@@ -442,6 +464,13 @@ pub fn stage_text(stage: &QueryStage) -> String {
         text.push_str("  ");
         text.push_str(line);
         text.push('\n');
+    }
+    if !stage.waits_for.is_empty() {
+        let ids: Vec<String> = stage.waits_for.iter().map(u32::to_string).collect();
+        text.push_str(&format!(
+            "(runs after stage {}: its join keys filter this stage's scans)\n",
+            ids.join(", ")
+        ));
     }
     text
 }

@@ -49,6 +49,10 @@ pub struct SchedulerConfig {
     /// bench-shuffle`); LZ4 pays off only where the network is slower than
     /// about 1 GB/s.
     pub shuffle_compression: pb::ShuffleCompression,
+    /// Fill joins' dynamic filters in between stages, so that scans of
+    /// earlier stages skip probe rows that cannot match
+    /// ([`crate::runtime_filter`]). On by default.
+    pub runtime_filters: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -62,6 +66,7 @@ impl Default for SchedulerConfig {
             job_ttl: Duration::from_secs(30 * 60),
             default_partitions: None,
             shuffle_compression: pb::ShuffleCompression::None,
+            runtime_filters: true,
         }
     }
 }
@@ -176,6 +181,9 @@ impl Scheduler {
         for stage in &mut q.stages.stages {
             stage.compression = self.inner.config.shuffle_compression;
         }
+        if !self.inner.config.runtime_filters {
+            q.stages.drop_runtime_filters();
+        }
         // A table whose file was deleted would otherwise read as empty.
         check_table_files(&q.logical, &self.inner.catalog.runtime_env()).await?;
         let job_id = new_job_id();
@@ -203,7 +211,8 @@ impl Scheduler {
             query.settings,
             q.stages.stages,
             dag,
-        );
+        )
+        .with_filters(q.stages.filters);
         self.state().add_job(job);
         self.inner.wake.notify_one();
         Ok(Submitted::Job(job_id))
@@ -548,6 +557,39 @@ impl Scheduler {
                             }
                         });
                     }
+                }
+                Effect::FillFilter {
+                    job_id,
+                    index,
+                    filter,
+                    locations,
+                } => {
+                    let scheduler = self.clone();
+                    tokio::spawn(async move {
+                        let started = Instant::now();
+                        match filter.fill(&locations).await {
+                            Ok(Some(rows)) => tracing::info!(
+                                "job {job_id}: runtime filter from stage {} ({rows} build rows) \
+                                 filled in for stages {:?} in {} ms",
+                                filter.build_stage,
+                                filter.probe_stages,
+                                started.elapsed().as_millis()
+                            ),
+                            Ok(None) => tracing::info!(
+                                "job {job_id}: stage {} has too many rows or keys for a runtime filter; \
+                                 stages {:?} run unfiltered",
+                                filter.build_stage,
+                                filter.probe_stages
+                            ),
+                            // Unfiltered is correct, only slower.
+                            Err(e) => tracing::warn!(
+                                "job {job_id}: runtime filter from stage {} not used: {e}",
+                                filter.build_stage
+                            ),
+                        }
+                        scheduler.state().filter_filled(&job_id, index);
+                        scheduler.inner.wake.notify_one();
+                    });
                 }
             }
         }

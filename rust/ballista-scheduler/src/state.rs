@@ -6,10 +6,12 @@
 //!
 //! A task is *pending*, *running* on one executor, or *done* with the
 //! locations of its output. A stage may run once every stage it reads is
-//! done. Every launch has an attempt number; a status for an older attempt
+//! done, and every stage whose output filters its scans is done and that
+//! filter filled in ([`crate::runtime_filter`]). Every launch has an attempt number; a status for an older attempt
 //! is stale and only frees the executor's slot.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::SchemaRef;
@@ -19,6 +21,7 @@ use ballista_proto::v1 as pb;
 use tokio::sync::watch;
 
 use crate::planner::{QueryStage, StageOutputs, encode_stage};
+use crate::runtime_filter::{self, RuntimeFilter};
 
 /// How many times a task may fail (retryably) before its job fails.
 pub const MAX_TASK_FAILURES: u32 = 4;
@@ -73,6 +76,23 @@ struct Task {
     run: TaskRun,
 }
 
+/// A job's runtime filter and how far it is.
+#[derive(Debug)]
+struct FilterRun {
+    filter: Arc<RuntimeFilter>,
+    state: FilterState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FilterState {
+    /// Its build stage has not run yet.
+    Waiting,
+    /// The scheduler is reading the build side ([`Effect::FillFilter`]).
+    Filling,
+    /// Filled in, or left `true`: the stages it filters may run.
+    Done,
+}
+
 #[derive(Debug)]
 struct StageRun {
     stage: QueryStage,
@@ -84,6 +104,19 @@ impl StageRun {
         self.tasks
             .iter()
             .all(|t| matches!(t.run, TaskRun::Done { .. }))
+    }
+
+    /// Rows written by the tasks done so far.
+    fn rows_written(&self) -> u64 {
+        self.tasks
+            .iter()
+            .filter_map(|t| match &t.run {
+                TaskRun::Done { outputs, .. } => Some(outputs),
+                _ => None,
+            })
+            .flatten()
+            .map(|o| o.stats.as_ref().map_or(0, |s| s.num_rows))
+            .sum()
     }
 
     /// Output locations by reduce partition.
@@ -125,6 +158,7 @@ pub struct Job {
     ended_ms: i64,
     ended_at: Option<Instant>,
     stages: Vec<StageRun>,
+    filters: Vec<FilterRun>,
     /// Since when a runnable stage has had no registered executor able to
     /// run it, and why (what it needs that none advertises).
     unrunnable: Option<(Instant, String)>,
@@ -170,9 +204,22 @@ impl Job {
             ended_at: None,
             released: false,
             stages,
+            filters: vec![],
             unrunnable: None,
             changes: watch::channel(0).0,
         }
+    }
+
+    /// The job with the runtime filters of its stages.
+    pub fn with_filters(mut self, filters: Vec<Arc<RuntimeFilter>>) -> Self {
+        self.filters = filters
+            .into_iter()
+            .map(|filter| FilterRun {
+                filter,
+                state: FilterState::Waiting,
+            })
+            .collect();
+        self
     }
 
     /// True once succeeded, failed or cancelled.
@@ -335,6 +382,18 @@ pub enum Effect {
         executors: Vec<String>,
         /// Keep result partitions.
         shuffle_only: bool,
+    },
+    /// Read a finished build stage's output and fill a runtime filter in,
+    /// then call [`SchedulerState::filter_filled`].
+    FillFilter {
+        /// The job.
+        job_id: String,
+        /// Which of the job's filters.
+        index: usize,
+        /// The filter.
+        filter: Arc<RuntimeFilter>,
+        /// Where the build stage's output is.
+        locations: Vec<pb::PartitionLocation>,
     },
 }
 
@@ -754,12 +813,23 @@ impl SchedulerState {
             if job.is_terminal() {
                 continue;
             }
-            match assign_job(job, &mut self.executors, &mut assignments) {
+            match assign_job(job, &mut self.executors, &mut assignments, &mut effects) {
                 Ok(()) => {}
                 Err(e) => effects.extend(self.fail_job(&job_id, e.to_string())),
             }
         }
         (assignments, effects)
+    }
+
+    /// Runtime filter `index` of job `job_id` is filled in (or was left
+    /// `true`): the stages it filters may run.
+    pub fn filter_filled(&mut self, job_id: &str, index: usize) {
+        if let Some(job) = self.jobs.get_mut(job_id)
+            && let Some(run) = job.filters.get_mut(index)
+        {
+            run.state = FilterState::Done;
+            job.touch();
+        }
     }
 
     /// A launch reached the executor (or failed to).
@@ -802,6 +872,7 @@ fn assign_job(
     job: &mut Job,
     executors: &mut HashMap<String, ExecutorEntry>,
     assignments: &mut Vec<Assignment>,
+    effects: &mut Vec<Effect>,
 ) -> Result<()> {
     let runnable: Vec<u32> = job
         .stages
@@ -832,10 +903,27 @@ fn assign_job(
         if pending.is_empty() {
             continue;
         }
+        if filling(job, stage_id, effects) {
+            continue;
+        }
         // Encode the stage once for all its tasks: a task differs only in
         // its partition number.
         let stage = job.stage(stage_id).map(|s| s.stage.clone());
-        let Some(stage) = stage else { continue };
+        let Some(mut stage) = stage else { continue };
+        let filters: Vec<&RuntimeFilter> = job
+            .filters
+            .iter()
+            .filter(|f| f.filter.probe_stages.contains(&stage_id))
+            .map(|f| f.filter.as_ref())
+            .collect();
+        match runtime_filter::apply(Arc::clone(&stage.plan), &filters) {
+            Ok(plan) => stage.plan = plan,
+            // The stage still runs, unfiltered: that is always correct.
+            Err(e) => tracing::warn!(
+                "job {}: stage {stage_id} runs without its runtime filters: {e}",
+                job.id
+            ),
+        }
         let mut outputs = StageOutputs::new();
         for input in &stage.inputs {
             if let Some(s) = job.stage(*input) {
@@ -895,6 +983,52 @@ fn assign_job(
         None => job.unrunnable = None,
     }
     Ok(())
+}
+
+/// Whether stage `stage_id` waits for a runtime filter: for its build stage
+/// to finish, or for the scheduler to fill it in (asked for here once the
+/// build stage is done). A filter whose build stage has already written
+/// more than [`runtime_filter::MAX_BUILD_ROWS`] rows is given up at once,
+/// so its stages need not wait for the rest of that stage.
+fn filling(job: &mut Job, stage_id: u32, effects: &mut Vec<Effect>) -> bool {
+    let mut waiting = false;
+    for index in 0..job.filters.len() {
+        let run = &job.filters[index];
+        if !run.filter.probe_stages.contains(&stage_id) {
+            continue;
+        }
+        match run.state {
+            FilterState::Done => {}
+            FilterState::Filling => waiting = true,
+            FilterState::Waiting => {
+                let Some(build) = job.stage(run.filter.build_stage) else {
+                    continue;
+                };
+                if !build.is_done() {
+                    if build.rows_written() > runtime_filter::MAX_BUILD_ROWS {
+                        job.filters[index].state = FilterState::Done;
+                    } else {
+                        waiting = true;
+                    }
+                    continue;
+                }
+                let filter = Arc::clone(&run.filter);
+                let locations = job
+                    .stage(filter.build_stage)
+                    .map(|s| s.outputs().into_iter().flatten().collect())
+                    .unwrap_or_default();
+                job.filters[index].state = FilterState::Filling;
+                effects.push(Effect::FillFilter {
+                    job_id: job.id.clone(),
+                    index,
+                    filter,
+                    locations,
+                });
+                waiting = true;
+            }
+        }
+    }
+    waiting
 }
 
 /// Why no registered executor can run a stage: what each one lacks.
@@ -964,7 +1098,7 @@ mod tests {
     #[test]
     fn only_finished_jobs_release_their_results_and_only_once() {
         let mut state = SchedulerState::default();
-        let schema = std::sync::Arc::new(arrow::datatypes::Schema::empty());
+        let schema = Arc::new(arrow::datatypes::Schema::empty());
         state.add_job(Job::new(
             "j".into(),
             "n".into(),

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use ballista_core::Result;
 use datafusion::common::JoinType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
 use datafusion::physical_expr::{Partitioning, PhysicalExpr};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::joins::{HashJoinExec, NestedLoopJoinExec, PartitionMode};
@@ -81,8 +82,17 @@ fn rewrite_join(
             .with_partition_mode(PartitionMode::Partitioned)
             .with_new_children(vec![left, right])?
             .reset_state()
-            .build_exec()?;
-        return Ok(Transformed::yes(rewritten));
+            .build()?;
+        // The filter DataFusion pushed into the probe side's scans stays
+        // this join's: the scheduler fills it in (crate::runtime_filter).
+        let rewritten = match join.dynamic_expressions_produced().into_iter().next() {
+            Some(filter) => match Arc::downcast::<DynamicFilterPhysicalExpr>(filter) {
+                Ok(filter) => rewritten.with_dynamic_filter_expr(filter)?,
+                Err(_) => rewritten,
+            },
+            None => rewritten,
+        };
+        return Ok(Transformed::yes(Arc::new(rewritten)));
     }
     if let Some(join) = node.downcast_ref::<NestedLoopJoinExec>()
         && emits_build_rows_at_end(*join.join_type())

@@ -1,0 +1,182 @@
+//! Runtime filters across stages, on a cluster of real processes: a join
+//! whose build side is a small stage filters the scans on its probe side,
+//! which run in an earlier stage of their own, before they aggregate and
+//! shuffle; answers stay those of single-process DataFusion.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use ballista_client::BallistaContext;
+use parquet::arrow::ArrowWriter;
+use support::{ProcessCluster, canonical_rows, reference_rows, same_rows};
+
+/// Rows of the large table, in two files.
+const BIG_ROWS: i64 = 400_000;
+/// Distinct keys of the large table.
+const BIG_KEYS: i64 = 50_000;
+
+fn write(path: &Path, batch: &RecordBatch) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// `big(k, v)`: `BIG_ROWS` rows over `BIG_KEYS` keys; `small(k, name)`:
+/// 20 keys, 4 of them absent from `big`, and a null. Two files each, so
+/// that both sides are stages of their own.
+fn tables(dir: &Path) {
+    let big = dir.join("big");
+    let small = dir.join("small");
+    std::fs::create_dir_all(&big).unwrap();
+    std::fs::create_dir_all(&small).unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("v", DataType::Int64, false),
+    ]));
+    for f in 0..2 {
+        let ids: Vec<i64> = (f * BIG_ROWS / 2..(f + 1) * BIG_ROWS / 2).collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values(
+                    ids.iter().map(|i| i % BIG_KEYS),
+                )),
+                Arc::new(Int64Array::from(ids)),
+            ],
+        )
+        .unwrap();
+        write(&big.join(format!("part-{f}.parquet")), &batch);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Int64, true),
+        Field::new("name", DataType::Utf8, false),
+    ]));
+    for f in 0..2i64 {
+        let keys: Vec<Option<i64>> = (0..10)
+            .map(|i| {
+                let n = f * 10 + i;
+                // Keys 0, 2477, ... spread over the whole range of `big`;
+                // the last four are beyond it; one is null.
+                match n {
+                    19 => None,
+                    n if n >= 15 => Some(BIG_KEYS + n),
+                    n => Some(n * 2477),
+                }
+            })
+            .collect();
+        let names: Vec<String> = (0..10).map(|i| format!("name-{}", f * 10 + i)).collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from(keys)),
+                Arc::new(StringArray::from(names)),
+            ],
+        )
+        .unwrap();
+        write(&small.join(format!("part-{f}.parquet")), &batch);
+    }
+}
+
+async fn contexts(
+    dir: &Path,
+    cluster: &ProcessCluster,
+) -> (BallistaContext, datafusion::prelude::SessionContext) {
+    let ctx = BallistaContext::remote(&cluster.url).await.unwrap();
+    ctx.set("datafusion.execution.target_partitions", "2");
+    let reference = datafusion::prelude::SessionContext::new_with_config(
+        datafusion::prelude::SessionConfig::new().with_target_partitions(2),
+    );
+    for t in ["big", "small"] {
+        let path = dir.join(t);
+        ctx.register_parquet(t, path.to_str().unwrap())
+            .await
+            .unwrap();
+        reference
+            .register_parquet(t, path.to_str().unwrap(), Default::default())
+            .await
+            .unwrap();
+    }
+    (ctx, reference)
+}
+
+/// Rows written by each stage of `job` but the last (the result).
+async fn rows_per_stage(ctx: &BallistaContext, job: &str) -> BTreeMap<u32, u64> {
+    let status = ctx.job_status(job).await.unwrap();
+    let mut rows = BTreeMap::new();
+    for task in &status.tasks {
+        let stage = task.task_id.as_ref().unwrap().stage_id;
+        let written: u64 = task
+            .outputs
+            .iter()
+            .map(|o| o.stats.as_ref().map_or(0, |s| s.num_rows))
+            .sum();
+        *rows.entry(stage).or_default() += written;
+    }
+    let last = rows.keys().max().copied();
+    if let Some(last) = last {
+        rows.remove(&last);
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_build_side_filters_the_probe_scan_before_it_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    tables(dir.path());
+    let cluster = ProcessCluster::start(2, 1, &[]);
+    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    let sql = "SELECT s.name, t.total, t.n \
+               FROM small s JOIN (SELECT k, sum(v) AS total, count(*) AS n FROM big GROUP BY k) t \
+               ON s.k = t.k";
+
+    // The aggregation over `big` runs after `small` has been read.
+    let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
+    assert!(explain.contains("(runs after stage"), "{explain}");
+
+    let df = ctx.sql(sql).await.unwrap();
+    let result = ctx.execute(&df, None).await.unwrap();
+    let batches = ctx.fetch_all(&result).await.unwrap();
+    let expected = reference_rows(&reference, sql).await.unwrap();
+    same_rows(
+        "join over an aggregate",
+        &expected,
+        &canonical_rows(&batches),
+    )
+    .unwrap();
+    assert_eq!(expected.len(), 15);
+
+    // Unfiltered, the partial aggregation over `big` would write one row
+    // per key and task (about 2 × 50,000); filtered, one per matching key.
+    let rows = rows_per_stage(&ctx, &result.job_id).await;
+    assert!(
+        rows.values().all(|&n| n <= 100),
+        "a stage wrote more rows than the filter lets through: {rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn semi_and_anti_joins_with_runtime_filters_answer_as_datafusion() {
+    let dir = tempfile::tempdir().unwrap();
+    tables(dir.path());
+    let cluster = ProcessCluster::start(2, 1, &[]);
+    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    for sql in [
+        "SELECT k, sum(v) FROM big WHERE k IN (SELECT k FROM small) GROUP BY k",
+        "SELECT count(*), sum(v) FROM big WHERE k NOT IN (SELECT k FROM small WHERE k IS NOT NULL)",
+        "SELECT name FROM small s WHERE EXISTS (SELECT 1 FROM big b WHERE b.k = s.k)",
+        "SELECT name FROM small s WHERE NOT EXISTS (SELECT 1 FROM big b WHERE b.k = s.k)",
+        "SELECT s.name, count(*) FROM small s JOIN big b ON s.k = b.k WHERE b.v % 3 = 0 GROUP BY s.name",
+        "SELECT s.name, t.n FROM small s LEFT JOIN \
+         (SELECT k, count(*) AS n FROM big GROUP BY k) t ON s.k = t.k",
+    ] {
+        let expected = reference_rows(&reference, sql).await.unwrap();
+        let actual = support::ballista_rows(&ctx, sql).await.unwrap();
+        same_rows(sql, &expected, &actual).unwrap();
+    }
+}
