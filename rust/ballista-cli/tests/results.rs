@@ -48,20 +48,7 @@ async fn a_result_of_many_large_partitions_on_one_executor_is_fetched_whole() {
     // connection's flow-control window (5 MiB) waits while one is read.
     let (files, rows) = (4, 250_000);
     let sum = write_table(dir.path(), files, rows);
-    let cluster = EmbeddedCluster::start(StandaloneConfig {
-        executors: 1,
-        slots_per_executor: 4,
-        memory_limit: None,
-    })
-    .await
-    .unwrap();
-    let ctx = BallistaContext::for_cluster(Arc::new(cluster))
-        .await
-        .unwrap();
-    ctx.set("datafusion.execution.target_partitions", "4");
-    ctx.register_parquet("t", dir.path().to_str().unwrap())
-        .await
-        .unwrap();
+    let ctx = cluster_over(dir.path(), 1, 4).await;
     let df = ctx.sql("SELECT id, text FROM t").await.unwrap();
     let batches = tokio::time::timeout(Duration::from_secs(30), df.collect())
         .await
@@ -78,11 +65,12 @@ async fn a_result_of_many_large_partitions_on_one_executor_is_fetched_whole() {
     assert_eq!(ids.iter().sum::<i64>(), sum);
 }
 
-async fn cluster_with_table(dir: &std::path::Path) -> BallistaContext {
-    write_table(dir, 2, 20_000);
+/// An embedded cluster of `executors` × `slots`, with the files in `dir`
+/// as table `t` and a partition per slot.
+async fn cluster_over(dir: &std::path::Path, executors: usize, slots: usize) -> BallistaContext {
     let cluster = EmbeddedCluster::start(StandaloneConfig {
-        executors: 2,
-        slots_per_executor: 1,
+        executors,
+        slots_per_executor: slots,
         memory_limit: None,
     })
     .await
@@ -90,11 +78,19 @@ async fn cluster_with_table(dir: &std::path::Path) -> BallistaContext {
     let ctx = BallistaContext::for_cluster(Arc::new(cluster))
         .await
         .unwrap();
-    ctx.set("datafusion.execution.target_partitions", "2");
+    ctx.set(
+        "datafusion.execution.target_partitions",
+        (executors * slots).to_string(),
+    );
     ctx.register_parquet("t", dir.to_str().unwrap())
         .await
         .unwrap();
     ctx
+}
+
+async fn cluster_with_table(dir: &std::path::Path) -> BallistaContext {
+    write_table(dir, 2, 20_000);
+    cluster_over(dir, 2, 1).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

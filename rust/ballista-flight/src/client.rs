@@ -125,6 +125,17 @@ impl FlightConn {
     }
 }
 
+/// The `DoGet` ticket that fetches the partition at `location`.
+pub fn partition_ticket(location: &pb::PartitionLocation) -> pb::FetchPartition {
+    pb::FetchPartition {
+        job_id: location.job_id.clone(),
+        stage_id: location.stage_id,
+        map_partition: location.map_partition,
+        output_partition: location.output_partition,
+        path: location.path.clone(),
+    }
+}
+
 /// The Flight URL of an executor endpoint.
 pub fn endpoint_url(endpoint: &pb::ExecutorEndpoint) -> String {
     format!("grpc://{}:{}", endpoint.host, endpoint.port)

@@ -67,9 +67,6 @@ pub struct QueryStage {
     pub output: StageOutput,
     /// Stages this one reads.
     pub inputs: Vec<u32>,
-    /// Stages this one waits for without reading them: the build sides of
-    /// the runtime filters of its scans ([`crate::runtime_filter`]).
-    pub waits_for: Vec<u32>,
     /// Compression of the shuffle files the stage writes (the scheduler's
     /// `shuffle_compression`; result files are always uncompressed).
     pub compression: pb::ShuffleCompression,
@@ -105,9 +102,22 @@ impl StagePlan {
     /// runtime filters.
     pub fn drop_runtime_filters(&mut self) {
         self.filters.clear();
-        for stage in &mut self.stages {
-            stage.waits_for.clear();
-        }
+    }
+
+    /// The stages stage `id` waits for without reading them: the build
+    /// stages of the runtime filters of its scans.
+    pub fn waits_for(&self, id: u32) -> Vec<u32> {
+        let stage = self.stages.get((id as usize).wrapping_sub(1));
+        let mut ids: Vec<u32> = self
+            .filters
+            .iter()
+            .filter(|f| f.probe_stages.contains(&id))
+            .map(|f| f.build_stage)
+            .filter(|b| stage.is_none_or(|s| !s.inputs.contains(b)))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// The final stage (whose output is the result).
@@ -137,10 +147,9 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
         plan: root,
         output: StageOutput::Result,
         inputs,
-        waits_for: vec![],
         compression: pb::ShuffleCompression::Unspecified,
     });
-    let filters = crate::runtime_filter::find(&mut stages)
+    let filters = crate::runtime_filter::find(&stages)
         .into_iter()
         .map(Arc::new)
         .collect();
@@ -245,7 +254,6 @@ fn new_stage(
         plan,
         output,
         inputs,
-        waits_for: vec![],
         compression: pb::ShuffleCompression::Unspecified,
     });
     Ok(id)
@@ -441,7 +449,7 @@ pub fn explain_stages(plan: &StagePlan, job_id: &str) -> Result<(Vec<pb::StageIn
             stage_id: stage.id,
             input_stages: stage.inputs.clone(),
             partitions: u32::try_from(stage.partitions()).unwrap_or(u32::MAX),
-            plan_text: stage_text(stage),
+            plan_text: stage_text(stage, &plan.waits_for(stage.id)),
             requirements: Some(plan_requirements(&encoded).to_proto()),
             plan: Some(encoded),
             // Filled by the scheduler, which knows the executors.
@@ -451,8 +459,9 @@ pub fn explain_stages(plan: &StagePlan, job_id: &str) -> Result<(Vec<pb::StageIn
     Ok((infos, u32::try_from(extension_nodes).unwrap_or(u32::MAX)))
 }
 
-/// A stage as indented text, with its output on the first line.
-pub fn stage_text(stage: &QueryStage) -> String {
+/// A stage as indented text, with its output on the first line and the
+/// stages it waits for (`StagePlan::waits_for`) on the last.
+pub fn stage_text(stage: &QueryStage, waits_for: &[u32]) -> String {
     let head = match &stage.output {
         StageOutput::Shuffle(p) => format!("ShuffleWriteExec: partitioning={p}"),
         StageOutput::Result => "ResultSinkExec".to_string(),
@@ -465,8 +474,8 @@ pub fn stage_text(stage: &QueryStage) -> String {
         text.push_str(line);
         text.push('\n');
     }
-    if !stage.waits_for.is_empty() {
-        let ids: Vec<String> = stage.waits_for.iter().map(u32::to_string).collect();
+    if !waits_for.is_empty() {
+        let ids: Vec<String> = waits_for.iter().map(u32::to_string).collect();
         text.push_str(&format!(
             "(runs after stage {}: its join keys filter this stage's scans)\n",
             ids.join(", ")
@@ -490,7 +499,7 @@ pub fn dag_text(plan: &StagePlan) -> String {
             stage.id,
             stage.partitions()
         ));
-        for line in stage_text(stage).lines() {
+        for line in stage_text(stage, &plan.waits_for(stage.id)).lines() {
             text.push_str("  ");
             text.push_str(line);
             text.push('\n');

@@ -17,8 +17,8 @@
 //!    for that build stage;
 //! 2. once the build stage has run, the scheduler reads its output (small:
 //!    at most [`MAX_BUILD_ROWS`] rows, checked against the partition
-//!    statistics before reading) and keeps the distinct values of each
-//!    build key ([`RuntimeFilter::fill`]);
+//!    statistics before reading, [`small_enough`]) and keeps the distinct
+//!    values of each build key ([`RuntimeFilter::fill`]);
 //! 3. the waiting stages are encoded with a `FilterExec` over each such
 //!    scan ([`apply`]): `key IN (values)`, over the probe key as the scan
 //!    sees it (the filter's copy in the scan knows it), so probe rows that
@@ -37,9 +37,6 @@ use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::{concat, take};
 use arrow::datatypes::SchemaRef;
 use ballista_core::{BallistaError, Result};
-use ballista_flight::FlightConn;
-use ballista_flight::client::endpoint_url;
-use ballista_flight::status::from_flight_error;
 use ballista_proto::v1 as pb;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{NullEquality, ScalarValue};
@@ -52,7 +49,6 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::joins::HashJoinExec;
-use futures::TryStreamExt;
 
 use crate::planner::{QueryStage, StageInput};
 
@@ -98,9 +94,9 @@ impl PartialEq for RuntimeFilter {
 
 impl Eq for RuntimeFilter {}
 
-/// Finds the runtime filters of a staged plan and makes each filter's
-/// probe stages wait for its build stage (`QueryStage::waits_for`).
-pub fn find(stages: &mut [QueryStage]) -> Vec<RuntimeFilter> {
+/// Finds the runtime filters of a staged plan: each filter's probe stages
+/// wait for its build stage.
+pub fn find(stages: &[QueryStage]) -> Vec<RuntimeFilter> {
     let mut filters = Vec::new();
     for stage in stages.iter() {
         let _ = stage.plan.apply(|node| {
@@ -112,6 +108,8 @@ pub fn find(stages: &mut [QueryStage]) -> Vec<RuntimeFilter> {
             Ok(TreeNodeRecursion::Continue)
         });
     }
+    // (stage, the build stage it waits for)
+    let mut waits: Vec<(u32, u32)> = Vec::new();
     for (join_stage, filter) in &mut filters {
         for stage in stages.iter() {
             // In the join's own stage the executor fills the filter in
@@ -120,19 +118,12 @@ pub fn find(stages: &mut [QueryStage]) -> Vec<RuntimeFilter> {
                 filter.probe_stages.push(stage.id);
             }
         }
-        // A probe stage must not be one the build stage needs: waiting for
-        // it would never end.
+        // A probe stage must not be one the build stage needs, through its
+        // inputs or the waits already planned: waiting would never end.
         filter
             .probe_stages
-            .retain(|&probe| !depends_on(stages, filter.build_stage, probe));
-        for &probe in &filter.probe_stages {
-            let stage = &mut stages[probe as usize - 1];
-            if !stage.inputs.contains(&filter.build_stage)
-                && !stage.waits_for.contains(&filter.build_stage)
-            {
-                stage.waits_for.push(filter.build_stage);
-            }
-        }
+            .retain(|&probe| !depends_on(stages, &waits, filter.build_stage, probe));
+        waits.extend(filter.probe_stages.iter().map(|&p| (p, filter.build_stage)));
     }
     filters
         .into_iter()
@@ -203,8 +194,9 @@ fn filters_in_scan(node: &Arc<dyn ExecutionPlan>, id: u64) -> Vec<Arc<dyn Physic
     found
 }
 
-/// Whether stage `stage` needs stage `other` to have run, directly or not.
-fn depends_on(stages: &[QueryStage], stage: u32, other: u32) -> bool {
+/// Whether stage `stage` needs stage `other` to have run, directly or not,
+/// through the stages it reads and the `waits` (stage, build stage).
+fn depends_on(stages: &[QueryStage], waits: &[(u32, u32)], stage: u32, other: u32) -> bool {
     let mut todo = vec![stage];
     let mut seen = HashSet::new();
     while let Some(id) = todo.pop() {
@@ -215,61 +207,40 @@ fn depends_on(stages: &[QueryStage], stage: u32, other: u32) -> bool {
             continue;
         }
         if let Some(s) = stages.get((id as usize).wrapping_sub(1)) {
-            todo.extend(s.inputs.iter().chain(&s.waits_for));
+            todo.extend(&s.inputs);
         }
+        todo.extend(waits.iter().filter(|(w, _)| *w == id).map(|(_, b)| *b));
     }
     false
 }
 
+/// Whether a build stage that wrote `locations` is small enough to read
+/// for a filter, by its partition statistics.
+pub fn small_enough(locations: &[pb::PartitionLocation]) -> bool {
+    let rows: u64 = locations
+        .iter()
+        .map(|l| l.stats.as_ref().map_or(0, |s| s.num_rows))
+        .sum();
+    rows <= MAX_BUILD_ROWS
+}
+
 impl RuntimeFilter {
-    /// Reads the build stage's output from `locations` and fills the filter
-    /// in; returns the number of build rows read, or `None` when the build
-    /// side is too large to be worth a filter (which then stays `true`).
-    pub async fn fill(&self, locations: &[pb::PartitionLocation]) -> Result<Option<u64>> {
-        let rows: u64 = locations
-            .iter()
-            .map(|l| l.stats.as_ref().map_or(0, |s| s.num_rows))
-            .sum();
+    /// Fills the filter in from the rows of its build side; false (the
+    /// filter stays `true`) when there are too many rows, or every key has
+    /// too many values.
+    pub fn fill(&self, batches: &[RecordBatch]) -> Result<bool> {
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
         if rows > MAX_BUILD_ROWS {
-            return Ok(None);
+            return Ok(false);
         }
-        let mut batches = Vec::new();
-        for loc in locations {
-            let executor = loc.executor.as_ref().ok_or_else(|| {
-                BallistaError::Internal(format!(
-                    "stage {} partition {} has no executor",
-                    loc.stage_id, loc.map_partition
-                ))
-            })?;
-            let mut conn = FlightConn::connect(&endpoint_url(executor)).await?;
-            let ticket = pb::FetchPartition {
-                job_id: loc.job_id.clone(),
-                stage_id: loc.stage_id,
-                map_partition: loc.map_partition,
-                output_partition: loc.output_partition,
-                path: loc.path.clone(),
-            };
-            let url = conn.url().to_string();
-            let read: Vec<RecordBatch> = conn
-                .fetch(&ticket)
-                .await?
-                .try_collect()
-                .await
-                .map_err(|e| from_flight_error(e, &url))?;
-            batches.extend(read);
-        }
-        let read = batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
-        if read > MAX_BUILD_ROWS {
-            return Ok(None);
-        }
-        let values = self.key_values(&batches)?;
+        let values = self.key_values(batches)?;
         if values.iter().all(Option::is_none) {
-            return Ok(None);
+            return Ok(false);
         }
         // Set once: a build stage that runs again (after a lost executor)
         // computes the same rows.
         let _ = self.values.set(values);
-        Ok(Some(read))
+        Ok(true)
     }
 
     /// The distinct non-null values of every build key over `batches`

@@ -15,12 +15,15 @@ use arrow_flight::{FlightEndpoint, FlightInfo, Ticket};
 use ballista_core::{BallistaError, Result};
 use ballista_flight::FlightConn;
 use ballista_flight::actions;
-use ballista_flight::client::endpoint_url;
+use ballista_flight::client::{endpoint_url, partition_ticket};
+use ballista_flight::status::from_flight_error;
 use ballista_proto::v1 as pb;
+use futures::TryStreamExt;
 use prost::Message;
 use tokio::sync::Notify;
 
 use crate::planner::{dag_text, explain_stages};
+use crate::runtime_filter::{self, RuntimeFilter};
 use crate::session::{Catalog, Planned};
 use crate::state::{Effect, Job, SchedulerState};
 use crate::table_files::check_table_files;
@@ -315,13 +318,7 @@ impl Scheduler {
                 rows += i64::try_from(s.num_rows).unwrap_or(i64::MAX);
                 bytes += i64::try_from(s.num_bytes).unwrap_or(i64::MAX);
             }
-            let ticket = pb::FetchPartition {
-                job_id: loc.job_id.clone(),
-                stage_id: loc.stage_id,
-                map_partition: loc.map_partition,
-                output_partition: loc.output_partition,
-                path: loc.path.clone(),
-            };
+            let ticket = partition_ticket(&loc);
             let mut endpoint =
                 FlightEndpoint::new().with_ticket(Ticket::new(ticket.encode_to_vec()));
             if let Some(executor) = &loc.executor {
@@ -471,6 +468,38 @@ impl Scheduler {
         self.inner.wake.notify_one();
     }
 
+    /// Reads a runtime filter's build side from `locations` (over the
+    /// cached executor connections) and fills the filter in; the number of
+    /// build rows, or `None` when the side is too large to be worth it.
+    async fn fill_filter(
+        &self,
+        filter: &RuntimeFilter,
+        locations: &[pb::PartitionLocation],
+    ) -> Result<Option<u64>> {
+        if !runtime_filter::small_enough(locations) {
+            return Ok(None);
+        }
+        let mut batches = Vec::new();
+        for loc in locations {
+            let executor = loc.executor.as_ref().ok_or_else(|| {
+                BallistaError::Internal(format!(
+                    "stage {} partition {} has no executor",
+                    loc.stage_id, loc.map_partition
+                ))
+            })?;
+            let mut conn = self.conn(executor).await?;
+            let stream = conn.fetch(&partition_ticket(loc)).await?;
+            let read: Vec<_> = stream
+                .try_collect()
+                .await
+                .map_err(|e| from_flight_error(e, conn.url()))?;
+            batches.extend(read);
+        }
+        Ok(filter
+            .fill(&batches)?
+            .then(|| batches.iter().map(|b| b.num_rows() as u64).sum()))
+    }
+
     async fn conn(&self, executor: &pb::ExecutorEndpoint) -> Result<FlightConn> {
         let mut conns = self.inner.conns.lock().await;
         if let Some(c) = conns.get(&executor.id) {
@@ -567,7 +596,7 @@ impl Scheduler {
                     let scheduler = self.clone();
                     tokio::spawn(async move {
                         let started = Instant::now();
-                        match filter.fill(&locations).await {
+                        match scheduler.fill_filter(&filter, &locations).await {
                             Ok(Some(rows)) => tracing::info!(
                                 "job {job_id}: runtime filter from stage {} ({rows} build rows) \
                                  filled in for stages {:?} in {} ms",

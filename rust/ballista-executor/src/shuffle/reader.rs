@@ -11,7 +11,7 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use ballista_core::{BallistaError, Result};
 use ballista_flight::FlightConn;
-use ballista_flight::client::endpoint_url;
+use ballista_flight::client::{endpoint_url, partition_ticket};
 use ballista_flight::status::from_flight_error;
 use ballista_proto::v1 as pb;
 use datafusion::common::ScalarValue;
@@ -288,13 +288,7 @@ impl Fetcher {
             return self.forward(batches, &what, tx).await;
         }
         let url = endpoint_url(&holder);
-        let ticket = pb::FetchPartition {
-            job_id: location.job_id.clone(),
-            stage_id: location.stage_id,
-            map_partition: location.map_partition,
-            output_partition: location.output_partition,
-            path: location.path.clone(),
-        };
+        let ticket = partition_ticket(&location);
         let fail = |e: BallistaError| fetch_failed(format!("{what} from {url}: {e}"));
         let mut conn = self.connections.take(&url).await.map_err(fail)?;
         let stream = conn.fetch(&ticket).await.map_err(fail)?;
