@@ -180,3 +180,50 @@ async fn semi_and_anti_joins_with_runtime_filters_answer_as_datafusion() {
         same_rows(sql, &expected, &actual).unwrap();
     }
 }
+
+/// A build side computed inside the join's stage (here an `IN` subquery's
+/// aggregation with a `HAVING`, as in TPC-H Q18) gets a stage of its own, so
+/// that its keys filter the probe side's scan, which runs in another stage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    tables(dir.path());
+    let cluster = ProcessCluster::start(2, 1, &[]);
+    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    // Both sides shuffled, as DataFusion plans a large build side.
+    ctx.set(
+        "datafusion.optimizer.hash_join_single_partition_threshold",
+        "0",
+    );
+    ctx.set(
+        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+        "0",
+    );
+    // Key k has the 8 values k + 50,000 i: the sum passes the bar for the
+    // 19 keys above 49,980.
+    let bar = 8 * 49_980 + BIG_KEYS * 28;
+    let sql = format!(
+        "SELECT k, count(*) AS n, sum(v) AS total FROM big \
+         WHERE k IN (SELECT k FROM big GROUP BY k HAVING sum(v) > {bar}) GROUP BY k"
+    );
+
+    let explain = ctx.sql(&sql).await.unwrap().explain().await.unwrap();
+    assert!(explain.contains("mode=Partitioned"), "{explain}");
+    assert!(explain.contains("(runs after stage"), "{explain}");
+
+    let df = ctx.sql(&sql).await.unwrap();
+    let result = ctx.execute(&df, None).await.unwrap();
+    let batches = ctx.fetch_all(&result).await.unwrap();
+    let expected = reference_rows(&reference, &sql).await.unwrap();
+    same_rows("IN over a HAVING", &expected, &canonical_rows(&batches)).unwrap();
+    assert_eq!(expected.len(), 19);
+
+    // The subquery's partial aggregation writes one row per key and task
+    // (2 × 50,000); the probe scan writes its 400,000 rows unfiltered, and
+    // the 19 × 8 rows of the matching keys filtered.
+    let rows = rows_per_stage(&ctx, &result.job_id).await;
+    assert!(
+        rows.values().all(|&n| n <= 2 * BIG_KEYS as u64),
+        "a stage wrote more rows than the filter lets through: {rows:?}"
+    );
+}

@@ -98,12 +98,6 @@ pub struct StagePlan {
 }
 
 impl StagePlan {
-    /// Runs every stage as soon as the stages it reads are done, with no
-    /// runtime filters.
-    pub fn drop_runtime_filters(&mut self) {
-        self.filters.clear();
-    }
-
     /// The stages stage `id` waits for without reading them: the build
     /// stages of the runtime filters of its scans.
     pub fn waits_for(&self, id: u32) -> Vec<u32> {
@@ -128,9 +122,14 @@ impl StagePlan {
 }
 
 /// Cuts `plan` into stages, after making it safe to run one partition per
-/// task ([`crate::task_local`]).
-pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
-    let plan = crate::task_local::make_task_local(plan)?;
+/// task ([`crate::task_local`]); with `runtime_filters`, plans the runtime
+/// filters the scheduler fills in between stages
+/// ([`crate::runtime_filter`]).
+pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, runtime_filters: bool) -> Result<StagePlan> {
+    let mut plan = crate::task_local::make_task_local(plan)?;
+    if runtime_filters {
+        plan = crate::runtime_filter::isolate_build_sides(plan)?;
+    }
     let mut stages = Vec::new();
     // Results may stay partitioned: the client fetches the partitions in
     // parallel. A merge without order at the root would only add a stage.
@@ -149,10 +148,14 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
         inputs,
         compression: pb::ShuffleCompression::Unspecified,
     });
-    let filters = crate::runtime_filter::find(&stages)
-        .into_iter()
-        .map(Arc::new)
-        .collect();
+    let filters = if runtime_filters {
+        crate::runtime_filter::find(&stages)
+            .into_iter()
+            .map(Arc::new)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(StagePlan { stages, filters })
 }
 

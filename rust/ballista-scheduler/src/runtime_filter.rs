@@ -42,13 +42,17 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{NullEquality, ScalarValue};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_expr::Partitioning;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{DynamicFilterPhysicalExpr, InListExpr, lit};
 use datafusion::physical_expr::utils::{conjunction_opt, reassign_expr_columns};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::filter::FilterExec;
-use datafusion::physical_plan::joins::HashJoinExec;
+use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 
 use crate::planner::{QueryStage, StageInput};
 
@@ -132,9 +136,73 @@ pub fn find(stages: &[QueryStage]) -> Vec<RuntimeFilter> {
         .collect()
 }
 
-/// The runtime filter of `join`, if it has one that can be filled from a
-/// stage's output.
-fn join_filter(join: &HashJoinExec) -> Option<RuntimeFilter> {
+/// Gives the build side of a partitioned hash join a stage of its own when
+/// the join's filter went into scans of other stages, so that [`find`] can
+/// plan the filter: the scheduler can only read a build side that is the
+/// whole output of one stage.
+///
+/// Such a build side is otherwise computed inside the join's own stage,
+/// over shuffle reads: an aggregation with a `HAVING`, a filter, another
+/// join. TPC-H Q18 at SF 10 is one: its `IN` subquery (order keys whose
+/// lines sum to over 300: a few hundred of 15 M) is a partitioned join's
+/// build side, so its keys reached the join's executors only after every
+/// order and line had been scanned and shuffled. The build side is already
+/// hash-partitioned on the join keys; it is repartitioned the same way (the
+/// spec hash, into as many partitions), so each row stays in its partition
+/// and the rewrite adds only the stage boundary.
+pub fn isolate_build_sides(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    let rewritten = plan.transform_up(|node| {
+        let Some(join) = node.downcast_ref::<HashJoinExec>() else {
+            return Ok(Transformed::no(node));
+        };
+        let left = join.left();
+        let n = join.right().output_partitioning().partition_count();
+        let isolate = join.mode == PartitionMode::Partitioned
+            && left.downcast_ref::<RepartitionExec>().is_none()
+            && matches!(left.output_partitioning(), Partitioning::Hash(_, m) if *m == n)
+            && filter_id(join).is_some_and(|id| scanned_in_other_stages(join.right(), id));
+        if !isolate {
+            return Ok(Transformed::no(node));
+        }
+        let keys = join.on().iter().map(|(l, _)| Arc::clone(l)).collect();
+        let left = Arc::new(RepartitionExec::try_new(
+            Arc::clone(left),
+            Partitioning::Hash(keys, n),
+        )?);
+        // The builder keeps the join's dynamic filter, whose copies are in
+        // the probe side's scans.
+        let rewritten = join
+            .builder()
+            .with_new_children(vec![left, Arc::clone(join.right())])?
+            .build()?;
+        Ok(Transformed::yes(
+            Arc::new(rewritten) as Arc<dyn ExecutionPlan>
+        ))
+    })?;
+    Ok(rewritten.data)
+}
+
+/// Whether a scan under an exchange of `probe` (so in another stage than
+/// `probe`'s top) holds the dynamic filter `id`.
+fn scanned_in_other_stages(probe: &Arc<dyn ExecutionPlan>, id: u64) -> bool {
+    let mut found = false;
+    let _ = probe.apply(|node| {
+        let exchange = node.downcast_ref::<RepartitionExec>().is_some()
+            || node.downcast_ref::<CoalescePartitionsExec>().is_some()
+            || node.downcast_ref::<SortPreservingMergeExec>().is_some();
+        found = exchange && scans_with(node, id);
+        Ok(if found {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
+}
+
+/// The expression id of `join`'s dynamic filter, if it has one the
+/// scheduler can fill in.
+fn filter_id(join: &HashJoinExec) -> Option<u64> {
     // Keys equal only when not null; a null-aware anti join must see
     // every probe row.
     if join.null_aware || join.null_equality() != NullEquality::NullEqualsNothing {
@@ -142,7 +210,13 @@ fn join_filter(join: &HashJoinExec) -> Option<RuntimeFilter> {
     }
     let filter = join.dynamic_expressions_produced().into_iter().next()?;
     filter.downcast_ref::<DynamicFilterPhysicalExpr>()?;
-    let id = filter.expression_id()?;
+    filter.expression_id()
+}
+
+/// The runtime filter of `join`, if it has one that can be filled from a
+/// stage's output.
+fn join_filter(join: &HashJoinExec) -> Option<RuntimeFilter> {
+    let id = filter_id(join)?;
     let mut build: &Arc<dyn ExecutionPlan> = join.left();
     if let Some(c) = build.downcast_ref::<CoalescePartitionsExec>() {
         build = c.input();

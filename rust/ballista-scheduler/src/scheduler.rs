@@ -103,10 +103,11 @@ impl Scheduler {
     /// A scheduler with an empty catalog; call [`Scheduler::start_loops`]
     /// to begin dispatching.
     pub fn new(config: SchedulerConfig) -> Self {
+        let catalog = Catalog::new().with_runtime_filters(config.runtime_filters);
         Self {
             inner: Arc::new(Inner {
                 config,
-                catalog: Catalog::new(),
+                catalog,
                 state: Mutex::new(SchedulerState::default()),
                 wake: Notify::new(),
                 conns: tokio::sync::Mutex::new(HashMap::new()),
@@ -183,9 +184,6 @@ impl Scheduler {
         };
         for stage in &mut q.stages.stages {
             stage.compression = self.inner.config.shuffle_compression;
-        }
-        if !self.inner.config.runtime_filters {
-            q.stages.drop_runtime_filters();
         }
         // A table whose file was deleted would otherwise read as empty.
         check_table_files(&q.logical, &self.inner.catalog.runtime_env()).await?;

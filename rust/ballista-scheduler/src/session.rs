@@ -55,6 +55,7 @@ pub enum Planned {
 pub struct Catalog {
     ctx: SessionContext,
     views: Arc<SessionViews>,
+    runtime_filters: bool,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -77,7 +78,15 @@ impl Catalog {
         Self {
             ctx: SessionContext::new_with_config(base_config()),
             views: Arc::default(),
+            runtime_filters: true,
         }
+    }
+
+    /// Whether queries are planned with runtime filters across stages
+    /// ([`crate::runtime_filter`]; on by default).
+    pub fn with_runtime_filters(mut self, on: bool) -> Self {
+        self.runtime_filters = on;
+        self
     }
 
     /// A session over the shared catalog, with the views of client session
@@ -201,7 +210,7 @@ impl Catalog {
                 let source =
                     MemorySourceConfig::try_new_exec(&[vec![batch]], batch_schema(), None)?;
                 let physical: Arc<dyn ExecutionPlan> = source;
-                let stages = plan_stages(Arc::clone(&physical))?;
+                let stages = plan_stages(Arc::clone(&physical), self.runtime_filters)?;
                 Ok(Planned::Query(Box::new(PlannedQuery {
                     logical,
                     schema: batch_schema(),
@@ -261,7 +270,7 @@ impl Catalog {
         let state = ctx.state();
         let logical = state.optimize(&plan)?;
         let physical = state.create_physical_plan(&logical).await?;
-        let stages = plan_stages(Arc::clone(&physical))?;
+        let stages = plan_stages(Arc::clone(&physical), self.runtime_filters)?;
         // The client sees the logical schema's names (the physical plan's
         // are the same columns).
         let schema = physical.schema();
