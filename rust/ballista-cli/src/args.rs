@@ -152,6 +152,10 @@ pub struct SchedulerArgs {
     /// scans of earlier stages on its probe side (`on` or `off`)
     #[arg(long, value_name = "ON|OFF", env = "BALLISTA_RUNTIME_FILTERS", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub runtime_filters: bool,
+    /// Adaptive joins: a partitioned join whose build side turns out small
+    /// once it has run becomes a broadcast join (`on` or `off`)
+    #[arg(long, value_name = "ON|OFF", env = "BALLISTA_ADAPTIVE_JOINS", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub adaptive_joins: bool,
 }
 
 /// A shuffle file codec (`ShuffleCompression` in the spec).
@@ -454,6 +458,7 @@ mod tests {
             defaults.shuffle_compression
         );
         assert_eq!(args.runtime_filters, defaults.runtime_filters);
+        assert_eq!(args.adaptive_joins, defaults.adaptive_joins);
 
         let Command::Scheduler(args) = parse(&[
             "scheduler",
@@ -465,11 +470,14 @@ mod tests {
             "zstd",
             "--runtime-filters",
             "off",
+            "--adaptive-joins",
+            "off",
         ])
         .unwrap() else {
             panic!("expected scheduler")
         };
         assert!(!args.runtime_filters);
+        assert!(!args.adaptive_joins);
         assert!(parse(&["scheduler", "--runtime-filters", "maybe"]).is_err());
         assert_eq!(args.executor_timeout, Duration::from_millis(2500));
         assert_eq!(args.no_executor_timeout, Duration::from_secs(3));

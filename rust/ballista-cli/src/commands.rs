@@ -63,6 +63,7 @@ pub async fn run_scheduler(args: SchedulerArgs) -> Result<()> {
         no_executor_timeout: args.no_executor_timeout,
         shuffle_compression: args.shuffle_compression.to_proto(),
         runtime_filters: args.runtime_filters,
+        adaptive_joins: args.adaptive_joins,
         ..SchedulerConfig::default()
     })
     .await

@@ -227,3 +227,49 @@ async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
         "a stage wrote more rows than the filter lets through: {rows:?}"
     );
 }
+
+/// A partitioned join whose build side turns out small (here 50,000 keys
+/// of an aggregation: too many for a runtime filter, yet under a megabyte)
+/// becomes a broadcast join once that side has run: the probe side's scan
+/// runs inside the join's stage instead of shuffling its rows
+/// (`ballista_scheduler::adaptive`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_join_over_a_small_build_side_reads_it_whole_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    tables(dir.path());
+    let cluster = ProcessCluster::start(2, 1, &[]);
+    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    ctx.set(
+        "datafusion.optimizer.hash_join_single_partition_threshold",
+        "0",
+    );
+    ctx.set(
+        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+        "0",
+    );
+    let sql = "SELECT count(*) AS n, sum(b.v - t.low) AS total \
+               FROM big b JOIN (SELECT k, min(v) AS low FROM big GROUP BY k) t ON b.k = t.k";
+
+    let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
+    assert!(explain.contains("mode=Partitioned"), "{explain}");
+    assert!(explain.contains("turns out small"), "{explain}");
+
+    let df = ctx.sql(sql).await.unwrap();
+    let result = ctx.execute(&df, None).await.unwrap();
+    let batches = ctx.fetch_all(&result).await.unwrap();
+    let expected = reference_rows(&reference, sql).await.unwrap();
+    same_rows(
+        "join over a small build side",
+        &expected,
+        &canonical_rows(&batches),
+    )
+    .unwrap();
+
+    // Shuffled, the probe scan would write all of `big`; broadcast, the
+    // largest output is the aggregation's (one row per key and task).
+    let rows = rows_per_stage(&ctx, &result.job_id).await;
+    assert!(
+        rows.values().all(|&n| n < BIG_ROWS as u64),
+        "the probe side was shuffled: {rows:?}"
+    );
+}

@@ -8,12 +8,17 @@
 //!   shared across partitions, so each partition can be its own task;
 //! - [`planner`]: cutting a physical plan into stages at exchanges, and
 //!   encoding each stage in the physical spec;
+//! - [`runtime_filter`]: a join's build stage filtering the scans of
+//!   earlier stages on its probe side;
+//! - [`adaptive`]: a partitioned join whose build side turns out small
+//!   becoming a broadcast join;
 //! - [`state`]: jobs, stages, task attempts and executors (no I/O);
 //! - [`scheduler`]: dispatching tasks to executors and reacting to them;
 //! - [`table_files`]: checking at submission that file tables still have
 //!   their files;
 //! - [`flight_service`]: the Flight surface over all of it.
 
+pub mod adaptive;
 pub mod flight_service;
 pub mod planner;
 pub mod runtime_filter;

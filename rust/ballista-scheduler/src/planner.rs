@@ -30,6 +30,7 @@ use ballista_core::serde::physical::{
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
 
+use crate::adaptive::BroadcastCandidate;
 use crate::runtime_filter::RuntimeFilter;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::TaskContext;
@@ -95,11 +96,15 @@ pub struct StagePlan {
     pub stages: Vec<QueryStage>,
     /// The runtime filters the scheduler fills in between stages.
     pub filters: Vec<Arc<RuntimeFilter>>,
+    /// The partitioned joins that become broadcast joins when their build
+    /// side turns out small ([`crate::adaptive`]).
+    pub broadcasts: Vec<BroadcastCandidate>,
 }
 
 impl StagePlan {
     /// The stages stage `id` waits for without reading them: the build
-    /// stages of the runtime filters of its scans.
+    /// stages of the runtime filters of its scans, and of the join it may
+    /// be folded into ([`crate::adaptive`]).
     pub fn waits_for(&self, id: u32) -> Vec<u32> {
         let stage = self.stages.get((id as usize).wrapping_sub(1));
         let mut ids: Vec<u32> = self
@@ -107,6 +112,12 @@ impl StagePlan {
             .iter()
             .filter(|f| f.probe_stages.contains(&id))
             .map(|f| f.build_stage)
+            .chain(
+                self.broadcasts
+                    .iter()
+                    .filter(|b| b.probe_stage == id)
+                    .map(|b| b.build_stage),
+            )
             .filter(|b| stage.is_none_or(|s| !s.inputs.contains(b)))
             .collect();
         ids.sort_unstable();
@@ -121,11 +132,31 @@ impl StagePlan {
     }
 }
 
+/// What the scheduler may do between stages, beyond running them in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageOptions {
+    /// Fill joins' filters in from their build stages
+    /// ([`crate::runtime_filter`]).
+    pub runtime_filters: bool,
+    /// Turn partitioned joins whose build side turns out small into
+    /// broadcast joins ([`crate::adaptive`]).
+    pub adaptive_joins: bool,
+}
+
+impl Default for StageOptions {
+    fn default() -> Self {
+        Self {
+            runtime_filters: true,
+            adaptive_joins: true,
+        }
+    }
+}
+
 /// Cuts `plan` into stages, after making it safe to run one partition per
-/// task ([`crate::task_local`]); with `runtime_filters`, plans the runtime
-/// filters the scheduler fills in between stages
-/// ([`crate::runtime_filter`]).
-pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, runtime_filters: bool) -> Result<StagePlan> {
+/// task ([`crate::task_local`]), and plans what `options` allow between
+/// them.
+pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Result<StagePlan> {
+    let runtime_filters = options.runtime_filters;
     let mut plan = crate::task_local::make_task_local(plan)?;
     if runtime_filters {
         plan = crate::runtime_filter::isolate_build_sides(plan)?;
@@ -148,7 +179,7 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, runtime_filters: bool) -> Resul
         inputs,
         compression: pb::ShuffleCompression::Unspecified,
     });
-    let filters = if runtime_filters {
+    let filters: Vec<Arc<RuntimeFilter>> = if runtime_filters {
         crate::runtime_filter::find(&stages)
             .into_iter()
             .map(Arc::new)
@@ -156,7 +187,16 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, runtime_filters: bool) -> Resul
     } else {
         Vec::new()
     };
-    Ok(StagePlan { stages, filters })
+    let broadcasts = if options.adaptive_joins {
+        crate::adaptive::find(&stages, &filters)
+    } else {
+        Vec::new()
+    };
+    Ok(StagePlan {
+        stages,
+        filters,
+        broadcasts,
+    })
 }
 
 fn next_id(stages: &[QueryStage]) -> Result<u32> {
@@ -289,6 +329,8 @@ fn collect_inputs(plan: &Arc<dyn ExecutionPlan>, ids: &mut Vec<u32>) {
 pub struct StageInput {
     /// The stage read.
     pub stage_id: u32,
+    /// Every output partition of the stage read as one (a broadcast).
+    pub whole: bool,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
@@ -304,8 +346,18 @@ impl StageInput {
         );
         Self {
             stage_id,
+            whole: false,
             schema,
             properties: Arc::new(properties),
+        }
+    }
+
+    /// A read of every output partition of stage `stage_id` as one
+    /// partition, whatever the stage's output partitioning.
+    pub fn whole(stage_id: u32, schema: SchemaRef) -> Self {
+        Self {
+            whole: true,
+            ..Self::new(stage_id, schema, 1)
         }
     }
 }
@@ -314,9 +366,10 @@ impl DisplayAs for StageInput {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "ShuffleReadExec: stage={}, partitions={}",
+            "ShuffleReadExec: stage={}, partitions={}{}",
             self.stage_id,
-            self.properties.partitioning.partition_count()
+            self.properties.partitioning.partition_count(),
+            if self.whole { " (all, read whole)" } else { "" }
         )
     }
 }
@@ -384,14 +437,20 @@ impl PhysicalExtensionCodec for StageCodec<'_> {
         };
         let n = input.properties.partitioning.partition_count();
         let locations = self.outputs.and_then(|o| o.get(&input.stage_id));
-        let partitions = (0..n)
-            .map(|i| pb::ShuffleReadPartition {
-                locations: locations
-                    .and_then(|l| l.get(i))
-                    .cloned()
-                    .unwrap_or_default(),
-            })
-            .collect();
+        let partitions = if input.whole {
+            vec![pb::ShuffleReadPartition {
+                locations: locations.into_iter().flatten().flatten().cloned().collect(),
+            }]
+        } else {
+            (0..n)
+                .map(|i| pb::ShuffleReadPartition {
+                    locations: locations
+                        .and_then(|l| l.get(i))
+                        .cloned()
+                        .unwrap_or_default(),
+                })
+                .collect()
+        };
         Ok(Some(pb::PhysicalPlanNode {
             node: Some(pb::physical_plan_node::Node::ShuffleRead(
                 pb::ShuffleReadExec {
@@ -452,7 +511,7 @@ pub fn explain_stages(plan: &StagePlan, job_id: &str) -> Result<(Vec<pb::StageIn
             stage_id: stage.id,
             input_stages: stage.inputs.clone(),
             partitions: u32::try_from(stage.partitions()).unwrap_or(u32::MAX),
-            plan_text: stage_text(stage, &plan.waits_for(stage.id)),
+            plan_text: stage_text(stage, plan),
             requirements: Some(plan_requirements(&encoded).to_proto()),
             plan: Some(encoded),
             // Filled by the scheduler, which knows the executors.
@@ -462,9 +521,9 @@ pub fn explain_stages(plan: &StagePlan, job_id: &str) -> Result<(Vec<pb::StageIn
     Ok((infos, u32::try_from(extension_nodes).unwrap_or(u32::MAX)))
 }
 
-/// A stage as indented text, with its output on the first line and the
-/// stages it waits for (`StagePlan::waits_for`) on the last.
-pub fn stage_text(stage: &QueryStage, waits_for: &[u32]) -> String {
+/// A stage of `plan` as indented text, with its output on the first line
+/// and what it waits for (`StagePlan::waits_for`) on the last ones.
+pub fn stage_text(stage: &QueryStage, plan: &StagePlan) -> String {
     let head = match &stage.output {
         StageOutput::Shuffle(p) => format!("ShuffleWriteExec: partitioning={p}"),
         StageOutput::Result => "ResultSinkExec".to_string(),
@@ -477,11 +536,28 @@ pub fn stage_text(stage: &QueryStage, waits_for: &[u32]) -> String {
         text.push_str(line);
         text.push('\n');
     }
+    let waits_for = plan.waits_for(stage.id);
     if !waits_for.is_empty() {
         let ids: Vec<String> = waits_for.iter().map(u32::to_string).collect();
+        text.push_str(&format!("(runs after stage {})\n", ids.join(", ")));
+    }
+    let filtered_by: Vec<String> = plan
+        .filters
+        .iter()
+        .filter(|f| f.probe_stages.contains(&stage.id))
+        .map(|f| f.build_stage.to_string())
+        .collect();
+    if !filtered_by.is_empty() {
         text.push_str(&format!(
-            "(runs after stage {}: its join keys filter this stage's scans)\n",
-            ids.join(", ")
+            "(the join keys of stage {} filter this stage's scans)\n",
+            filtered_by.join(", ")
+        ));
+    }
+    for b in plan.broadcasts.iter().filter(|b| b.probe_stage == stage.id) {
+        text.push_str(&format!(
+            "(if stage {} turns out small, stage {} reads it whole and runs this stage's plan \
+             in place of reading its output)\n",
+            b.build_stage, b.join_stage
         ));
     }
     text
@@ -502,7 +578,7 @@ pub fn dag_text(plan: &StagePlan) -> String {
             stage.id,
             stage.partitions()
         ));
-        for line in stage_text(stage, &plan.waits_for(stage.id)).lines() {
+        for line in stage_text(stage, plan).lines() {
             text.push_str("  ");
             text.push_str(line);
             text.push('\n');

@@ -270,7 +270,12 @@ fn filters_in_scan(node: &Arc<dyn ExecutionPlan>, id: u64) -> Vec<Arc<dyn Physic
 
 /// Whether stage `stage` needs stage `other` to have run, directly or not,
 /// through the stages it reads and the `waits` (stage, build stage).
-fn depends_on(stages: &[QueryStage], waits: &[(u32, u32)], stage: u32, other: u32) -> bool {
+pub(crate) fn depends_on(
+    stages: &[QueryStage],
+    waits: &[(u32, u32)],
+    stage: u32,
+    other: u32,
+) -> bool {
     let mut todo = vec![stage];
     let mut seen = HashSet::new();
     while let Some(id) = todo.pop() {

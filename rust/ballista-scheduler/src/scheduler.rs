@@ -22,7 +22,7 @@ use futures::TryStreamExt;
 use prost::Message;
 use tokio::sync::Notify;
 
-use crate::planner::{dag_text, explain_stages};
+use crate::planner::{StageOptions, dag_text, explain_stages};
 use crate::runtime_filter::{self, RuntimeFilter};
 use crate::session::{Catalog, Planned};
 use crate::state::{Effect, Job, SchedulerState};
@@ -56,6 +56,10 @@ pub struct SchedulerConfig {
     /// earlier stages skip probe rows that cannot match
     /// ([`crate::runtime_filter`]). On by default.
     pub runtime_filters: bool,
+    /// Turn a partitioned join whose build side turns out small into a
+    /// broadcast join once that side has run ([`crate::adaptive`]). On by
+    /// default.
+    pub adaptive_joins: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -70,6 +74,7 @@ impl Default for SchedulerConfig {
             default_partitions: None,
             shuffle_compression: pb::ShuffleCompression::None,
             runtime_filters: true,
+            adaptive_joins: true,
         }
     }
 }
@@ -103,7 +108,10 @@ impl Scheduler {
     /// A scheduler with an empty catalog; call [`Scheduler::start_loops`]
     /// to begin dispatching.
     pub fn new(config: SchedulerConfig) -> Self {
-        let catalog = Catalog::new().with_runtime_filters(config.runtime_filters);
+        let catalog = Catalog::new().with_stage_options(StageOptions {
+            runtime_filters: config.runtime_filters,
+            adaptive_joins: config.adaptive_joins,
+        });
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -213,7 +221,8 @@ impl Scheduler {
             q.stages.stages,
             dag,
         )
-        .with_filters(q.stages.filters);
+        .with_filters(q.stages.filters)
+        .with_broadcasts(q.stages.broadcasts);
         self.state().add_job(job);
         self.inner.wake.notify_one();
         Ok(Submitted::Job(job_id))

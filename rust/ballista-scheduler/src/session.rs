@@ -24,7 +24,7 @@ use datafusion::logical_expr::{CreateView, DdlStatement, DropView, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::planner::{StagePlan, dag_text, plan_stages};
+use crate::planner::{StageOptions, StagePlan, dag_text, plan_stages};
 use crate::views::{OverlayCatalogList, SessionViews};
 
 /// A query planned for distributed execution.
@@ -55,7 +55,7 @@ pub enum Planned {
 pub struct Catalog {
     ctx: SessionContext,
     views: Arc<SessionViews>,
-    runtime_filters: bool,
+    stage_options: StageOptions,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -78,14 +78,14 @@ impl Catalog {
         Self {
             ctx: SessionContext::new_with_config(base_config()),
             views: Arc::default(),
-            runtime_filters: true,
+            stage_options: StageOptions::default(),
         }
     }
 
-    /// Whether queries are planned with runtime filters across stages
-    /// ([`crate::runtime_filter`]; on by default).
-    pub fn with_runtime_filters(mut self, on: bool) -> Self {
-        self.runtime_filters = on;
+    /// How queries are cut into stages: with runtime filters, adaptive
+    /// joins (both on by default).
+    pub fn with_stage_options(mut self, options: StageOptions) -> Self {
+        self.stage_options = options;
         self
     }
 
@@ -210,7 +210,7 @@ impl Catalog {
                 let source =
                     MemorySourceConfig::try_new_exec(&[vec![batch]], batch_schema(), None)?;
                 let physical: Arc<dyn ExecutionPlan> = source;
-                let stages = plan_stages(Arc::clone(&physical), self.runtime_filters)?;
+                let stages = plan_stages(Arc::clone(&physical), self.stage_options)?;
                 Ok(Planned::Query(Box::new(PlannedQuery {
                     logical,
                     schema: batch_schema(),
@@ -270,7 +270,7 @@ impl Catalog {
         let state = ctx.state();
         let logical = state.optimize(&plan)?;
         let physical = state.create_physical_plan(&logical).await?;
-        let stages = plan_stages(Arc::clone(&physical), self.runtime_filters)?;
+        let stages = plan_stages(Arc::clone(&physical), self.stage_options)?;
         // The client sees the logical schema's names (the physical plan's
         // are the same columns).
         let schema = physical.schema();

@@ -441,3 +441,102 @@ async fn a_plan_of_only_sql_text_may_be_a_statement() {
         Planned::CatalogChanged
     ));
 }
+
+/// Runs job `j1` to the end, every task succeeding at once with outputs
+/// whose statistics say `bytes_of(stage)` bytes; returns the stages in the
+/// order their tasks were launched, and the launched plans.
+fn run_job(
+    state: &mut SchedulerState,
+    bytes_of: impl Fn(u32) -> u64,
+) -> (Vec<u32>, Vec<pb::PhysicalPlanNode>) {
+    let mut launched = Vec::new();
+    let mut plans = Vec::new();
+    for _ in 0..100 {
+        let (tasks, effects) = state.assign_tasks();
+        for effect in effects {
+            if let ballista_scheduler::state::Effect::FillFilter { job_id, index, .. } = effect {
+                state.filter_filled(&job_id, index);
+            }
+        }
+        if tasks.is_empty() {
+            if state.job("j1").unwrap().is_terminal() {
+                break;
+            }
+            continue;
+        }
+        for a in tasks {
+            let stage = a.task.task_id.as_ref().unwrap().stage_id;
+            if !launched.contains(&stage) {
+                launched.push(stage);
+                plans.push(a.task.plan.clone().unwrap());
+            }
+            let mut status = succeeded(&a.task, &a.executor.id);
+            status.outputs[0].stats = Some(pb::PartitionStats {
+                num_rows: 100_000,
+                num_batches: 1,
+                num_bytes: bytes_of(stage),
+            });
+            state.task_status(&status, &a.executor.id);
+        }
+    }
+    assert_eq!(state.job("j1").unwrap().state, pb::JobState::Succeeded);
+    (launched, plans)
+}
+
+#[tokio::test]
+async fn a_partitioned_join_broadcasts_a_build_side_that_turns_out_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let mut query = in_session(
+        "s",
+        "SELECT count(*) FROM t a JOIN (SELECT k, max(v) AS m FROM t GROUP BY k) b ON a.k = b.k",
+    );
+    for key in [
+        "datafusion.optimizer.hash_join_single_partition_threshold",
+        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+    ] {
+        query.settings.push(pb::KeyValue {
+            key: key.to_string(),
+            value: "0".to_string(),
+        });
+    }
+    for (build_bytes, broadcast) in [(1 << 20, true), (100 << 20, false)] {
+        let Planned::Query(q) = catalog.plan(&query, 2).await.unwrap() else {
+            panic!("expected a query")
+        };
+        let [candidate] = q.stages.broadcasts.as_slice() else {
+            panic!("one candidate expected: {:?}", q.stages.broadcasts)
+        };
+        let c = candidate.clone();
+        let job = Job::new(
+            "j1".into(),
+            "test".into(),
+            q.schema,
+            vec![],
+            q.stages.stages,
+            String::new(),
+        )
+        .with_filters(q.stages.filters)
+        .with_broadcasts(q.stages.broadcasts);
+        let mut state = SchedulerState::default();
+        state.register_executor(registration("a", 2)).unwrap();
+        state.add_job(job);
+        let (launched, plans) = run_job(&mut state, |stage| {
+            if stage == c.build_stage {
+                build_bytes
+            } else {
+                1 << 30
+            }
+        });
+        let at = |id: u32| launched.iter().position(|&s| s == id);
+        // The probe stage never starts before the build stage is done.
+        assert!(at(c.build_stage).is_some(), "{launched:?}");
+        if broadcast {
+            assert_eq!(at(c.probe_stage), None, "{c:?}: {launched:?}");
+            let join = format!("{:?}", plans[at(c.join_stage).unwrap()]);
+            assert!(join.contains("CollectLeft"), "{join}");
+        } else {
+            assert!(at(c.probe_stage) > at(c.build_stage), "{c:?}: {launched:?}");
+        }
+    }
+}
