@@ -125,6 +125,33 @@ async fn rows_per_stage(ctx: &BallistaContext, job: &str) -> BTreeMap<u32, u64> 
     rows
 }
 
+/// Runs `sql` on the cluster and checks its rows against single-process
+/// DataFusion's; returns how many rows it answered, and the rows written by
+/// each stage but the last.
+async fn run_checked(
+    ctx: &BallistaContext,
+    reference: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> (usize, BTreeMap<u32, u64>) {
+    let df = ctx.sql(sql).await.unwrap();
+    let result = ctx.execute(&df, None).await.unwrap();
+    let batches = ctx.fetch_all(&result).await.unwrap();
+    let expected = reference_rows(reference, sql).await.unwrap();
+    same_rows(sql, &expected, &canonical_rows(&batches)).unwrap();
+    (expected.len(), rows_per_stage(ctx, &result.job_id).await)
+}
+
+/// Makes DataFusion shuffle both sides of every hash join, as it does when
+/// it estimates the build side to be large.
+fn partitioned_joins(ctx: &BallistaContext) {
+    for key in [
+        "datafusion.optimizer.hash_join_single_partition_threshold",
+        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+    ] {
+        ctx.set(key, "0");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_build_side_filters_the_probe_scan_before_it_aggregates() {
     let dir = tempfile::tempdir().unwrap();
@@ -139,21 +166,11 @@ async fn a_small_build_side_filters_the_probe_scan_before_it_aggregates() {
     let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
     assert!(explain.contains("(runs after stage"), "{explain}");
 
-    let df = ctx.sql(sql).await.unwrap();
-    let result = ctx.execute(&df, None).await.unwrap();
-    let batches = ctx.fetch_all(&result).await.unwrap();
-    let expected = reference_rows(&reference, sql).await.unwrap();
-    same_rows(
-        "join over an aggregate",
-        &expected,
-        &canonical_rows(&batches),
-    )
-    .unwrap();
-    assert_eq!(expected.len(), 15);
+    let (answered, rows) = run_checked(&ctx, &reference, sql).await;
+    assert_eq!(answered, 15);
 
     // Unfiltered, the partial aggregation over `big` would write one row
     // per key and task (about 2 × 50,000); filtered, one per matching key.
-    let rows = rows_per_stage(&ctx, &result.job_id).await;
     assert!(
         rows.values().all(|&n| n <= 100),
         "a stage wrote more rows than the filter lets through: {rows:?}"
@@ -190,15 +207,7 @@ async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
     tables(dir.path());
     let cluster = ProcessCluster::start(2, 1, &[]);
     let (ctx, reference) = contexts(dir.path(), &cluster).await;
-    // Both sides shuffled, as DataFusion plans a large build side.
-    ctx.set(
-        "datafusion.optimizer.hash_join_single_partition_threshold",
-        "0",
-    );
-    ctx.set(
-        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
-        "0",
-    );
+    partitioned_joins(&ctx);
     // Key k has the 8 values k + 50,000 i: the sum passes the bar for the
     // 19 keys above 49,980.
     let bar = 8 * 49_980 + BIG_KEYS * 28;
@@ -211,25 +220,20 @@ async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
     assert!(explain.contains("mode=Partitioned"), "{explain}");
     assert!(explain.contains("(runs after stage"), "{explain}");
 
-    let df = ctx.sql(&sql).await.unwrap();
-    let result = ctx.execute(&df, None).await.unwrap();
-    let batches = ctx.fetch_all(&result).await.unwrap();
-    let expected = reference_rows(&reference, &sql).await.unwrap();
-    same_rows("IN over a HAVING", &expected, &canonical_rows(&batches)).unwrap();
-    assert_eq!(expected.len(), 19);
+    let (answered, rows) = run_checked(&ctx, &reference, &sql).await;
+    assert_eq!(answered, 19);
 
     // The subquery's partial aggregation writes one row per key and task
     // (2 × 50,000); the probe scan writes its 400,000 rows unfiltered, and
     // the 19 × 8 rows of the matching keys filtered.
-    let rows = rows_per_stage(&ctx, &result.job_id).await;
     assert!(
         rows.values().all(|&n| n <= 2 * BIG_KEYS as u64),
         "a stage wrote more rows than the filter lets through: {rows:?}"
     );
 }
 
-/// A partitioned join whose build side turns out small (here 50,000 keys
-/// of an aggregation: too many for a runtime filter, yet under a megabyte)
+/// A partitioned join whose build side turns out small (here a filtered
+/// scan of 100,000 rows: too many for a runtime filter, yet 1.5 MiB)
 /// becomes a broadcast join once that side has run: the probe side's scan
 /// runs inside the join's stage instead of shuffling its rows
 /// (`ballista_scheduler::adaptive`).
@@ -239,35 +243,19 @@ async fn a_partitioned_join_over_a_small_build_side_reads_it_whole_instead() {
     tables(dir.path());
     let cluster = ProcessCluster::start(2, 1, &[]);
     let (ctx, reference) = contexts(dir.path(), &cluster).await;
-    ctx.set(
-        "datafusion.optimizer.hash_join_single_partition_threshold",
-        "0",
-    );
-    ctx.set(
-        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
-        "0",
-    );
-    let sql = "SELECT count(*) AS n, sum(b.v - t.low) AS total \
-               FROM big b JOIN (SELECT k, min(v) AS low FROM big GROUP BY k) t ON b.k = t.k";
+    partitioned_joins(&ctx);
+    // `v % 4 = 0` keeps every row of the keys that are multiples of 4.
+    let sql = "SELECT count(*) AS n, sum(a.v) AS total \
+               FROM big a JOIN (SELECT k, v FROM big WHERE v % 4 = 0) b ON a.k = b.k";
 
     let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
     assert!(explain.contains("mode=Partitioned"), "{explain}");
     assert!(explain.contains("turns out small"), "{explain}");
 
-    let df = ctx.sql(sql).await.unwrap();
-    let result = ctx.execute(&df, None).await.unwrap();
-    let batches = ctx.fetch_all(&result).await.unwrap();
-    let expected = reference_rows(&reference, sql).await.unwrap();
-    same_rows(
-        "join over a small build side",
-        &expected,
-        &canonical_rows(&batches),
-    )
-    .unwrap();
+    let (_, rows) = run_checked(&ctx, &reference, sql).await;
 
     // Shuffled, the probe scan would write all of `big`; broadcast, the
-    // largest output is the aggregation's (one row per key and task).
-    let rows = rows_per_stage(&ctx, &result.job_id).await;
+    // largest output is the build side's quarter of it.
     assert!(
         rows.values().all(|&n| n < BIG_ROWS as u64),
         "the probe side was shuffled: {rows:?}"
