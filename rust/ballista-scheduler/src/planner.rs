@@ -156,9 +156,8 @@ impl Default for StageOptions {
 /// task ([`crate::task_local`]), and plans what `options` allow between
 /// them.
 pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Result<StagePlan> {
-    let runtime_filters = options.runtime_filters;
     let mut plan = crate::task_local::make_task_local(plan)?;
-    if runtime_filters {
+    if options.runtime_filters {
         plan = crate::runtime_filter::isolate_build_sides(plan)?;
     }
     let mut stages = Vec::new();
@@ -179,7 +178,7 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
         inputs,
         compression: pb::ShuffleCompression::Unspecified,
     });
-    let filters: Vec<Arc<RuntimeFilter>> = if runtime_filters {
+    let filters: Vec<Arc<RuntimeFilter>> = if options.runtime_filters {
         crate::runtime_filter::find(&stages)
             .into_iter()
             .map(Arc::new)
@@ -274,6 +273,13 @@ fn cut(
         return Ok(plan);
     }
     Ok(replace_children_if_necessary(plan, children)?)
+}
+
+/// Whether `node` is an exchange the plan is cut at ([`plan_stages`]).
+pub(crate) fn is_exchange(node: &Arc<dyn ExecutionPlan>) -> bool {
+    node.downcast_ref::<RepartitionExec>().is_some()
+        || node.downcast_ref::<CoalescePartitionsExec>().is_some()
+        || node.downcast_ref::<SortPreservingMergeExec>().is_some()
 }
 
 fn single(mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {

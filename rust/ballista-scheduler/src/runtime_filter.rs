@@ -52,9 +52,8 @@ use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::repartition::RepartitionExec;
-use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 
-use crate::planner::{QueryStage, StageInput};
+use crate::planner::{QueryStage, StageInput, is_exchange};
 
 /// Build sides with more rows than this are not read (their partition
 /// statistics say so before any read): build keys are mostly distinct, so
@@ -187,10 +186,7 @@ pub fn isolate_build_sides(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn Execu
 fn scanned_in_other_stages(probe: &Arc<dyn ExecutionPlan>, id: u64) -> bool {
     let mut found = false;
     let _ = probe.apply(|node| {
-        let exchange = node.downcast_ref::<RepartitionExec>().is_some()
-            || node.downcast_ref::<CoalescePartitionsExec>().is_some()
-            || node.downcast_ref::<SortPreservingMergeExec>().is_some();
-        found = exchange && scans_with(node, id);
+        found = is_exchange(node) && scans_with(node, id);
         Ok(if found {
             TreeNodeRecursion::Stop
         } else {

@@ -273,10 +273,9 @@ impl Job {
         {
             return Ok(());
         }
-        let (rows, bytes) = build
-            .outputs()
+        let locations: Vec<pb::PartitionLocation> = build.outputs().into_iter().flatten().collect();
+        let (rows, bytes) = locations
             .iter()
-            .flatten()
             .filter_map(|l| l.stats.as_ref())
             .fold((0, 0), |(r, b), s| (r + s.num_rows, b + s.num_bytes));
         // A build side small enough for the join's runtime filter is better
@@ -286,7 +285,7 @@ impl Job {
         let filtered = self.filters.iter().any(|f| {
             f.filter.build_stage == c.build_stage && f.filter.probe_stages.contains(&c.probe_stage)
         });
-        if filtered && rows <= runtime_filter::MAX_BUILD_ROWS {
+        if filtered && runtime_filter::small_enough(&locations) {
             return Ok(());
         }
         let probe_bytes = adaptive::estimated_bytes(&probe.stage);
