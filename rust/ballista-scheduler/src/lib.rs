@@ -4,6 +4,8 @@
 //! - [`session`]: the shared catalog, and planning SQL or logical plans
 //!   with DataFusion;
 //! - [`views`]: views private to a client session, over the shared catalog;
+//! - [`scan_split`]: spreading a Parquet scan's row groups evenly over
+//!   its partitions (tasks);
 //! - [`task_local`]: rewriting the joins that DataFusion runs with state
 //!   shared across partitions, so each partition can be its own task;
 //! - [`planner`]: cutting a physical plan into stages at exchanges, and
@@ -22,6 +24,7 @@ pub mod adaptive;
 pub mod flight_service;
 pub mod planner;
 pub mod runtime_filter;
+pub mod scan_split;
 pub mod scheduler;
 pub mod session;
 pub mod state;

@@ -25,6 +25,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::planner::{StageOptions, StagePlan, dag_text, plan_stages};
+use crate::scan_split::balance_scans;
 use crate::views::{OverlayCatalogList, SessionViews};
 
 /// A query planned for distributed execution.
@@ -270,6 +271,7 @@ impl Catalog {
         let state = ctx.state();
         let logical = state.optimize(&plan)?;
         let physical = state.create_physical_plan(&logical).await?;
+        let physical = balance_scans(physical, state.runtime_env()).await?;
         let stages = plan_stages(Arc::clone(&physical), self.stage_options)?;
         // The client sees the logical schema's names (the physical plan's
         // are the same columns).
