@@ -14,6 +14,7 @@ use datafusion::common::JoinType;
 use datafusion::common::config::{CsvOptions, TableParquetOptions};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::physical_plan::{
     ArrowSource, CsvSource, FileGroup, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
@@ -835,6 +836,7 @@ fn file_scan(s: &pb::FileScanExec, ctx: DecodeCtx<'_>, p: &str) -> Result<Arc<dy
         groups.push(FileGroup::new(files));
     }
     let store_url = store_url.unwrap_or_else(ObjectStoreUrl::local_filesystem);
+    let source = with_cached_footers(source, &store_url, ctx);
     let ordering = if s.output_ordering.is_empty() {
         vec![]
     } else {
@@ -863,6 +865,34 @@ fn file_scan(s: &pb::FileScanExec, ctx: DecodeCtx<'_>, p: &str) -> Result<Arc<dy
         .with_file_compression_type(compression)
         .build();
     Ok(DataSourceExec::from_data_source(conf))
+}
+
+/// A Parquet source that reads footers and page indexes through the
+/// runtime's file metadata cache, as DataFusion's own Parquet tables do: an
+/// executor then reads a file's footer once, not once per task. (The cache
+/// checks each file's size and modification time, which the spec carries.)
+/// Other sources, and stores the runtime doesn't know (the scan reports
+/// that when it runs), are left as they are.
+fn with_cached_footers(
+    source: Arc<dyn FileSource>,
+    store_url: &ObjectStoreUrl,
+    ctx: DecodeCtx<'_>,
+) -> Arc<dyn FileSource> {
+    let Some(parquet) = source.downcast_ref::<ParquetSource>() else {
+        return source;
+    };
+    let runtime = ctx.task.runtime_env();
+    let Ok(store) = runtime.object_store(store_url) else {
+        return source;
+    };
+    let footers = runtime.cache_manager.get_file_metadata_cache();
+    Arc::new(
+        parquet
+            .clone()
+            .with_parquet_file_reader_factory(Arc::new(CachedParquetFileReaderFactory::new(
+                store, footers,
+            ))),
+    )
 }
 
 /// Decodes a partitioning scheme over `schema`, with the hash function it
