@@ -261,3 +261,36 @@ async fn a_partitioned_join_over_a_small_build_side_reads_it_whole_instead() {
         "the probe side was shuffled: {rows:?}"
     );
 }
+
+/// `EXISTS` / `NOT EXISTS` against a large table that DataFusion broadcasts
+/// the small side to: the large side's tasks each send on only the distinct
+/// keys they found, not their rows. Runtime filters are off here, so no
+/// filter from another stage narrows the large side's scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn semi_and_anti_joins_send_found_keys_not_probe_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    tables(dir.path());
+    let cluster = ProcessCluster::start_with(&["--runtime-filters", "off"], 2, 1, &[]);
+    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    for (sql, answers) in [
+        (
+            "SELECT name FROM small s WHERE EXISTS (SELECT 1 FROM big b WHERE b.k = s.k)",
+            15,
+        ),
+        (
+            "SELECT name FROM small s WHERE NOT EXISTS (SELECT 1 FROM big b WHERE b.k = s.k)",
+            5,
+        ),
+    ] {
+        let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
+        assert!(explain.contains("join_type=RightSemi"), "{explain}");
+        let (answered, rows) = run_checked(&ctx, &reference, sql).await;
+        assert_eq!(answered, answers, "{sql}");
+        // Partitioned, the join would shuffle all 400,000 rows of `big`;
+        // here at most the 15 keys it has, from each of its 2 tasks.
+        assert!(
+            rows.values().all(|&n| n <= 30),
+            "{sql}: a stage wrote more rows than small's keys: {rows:?}"
+        );
+    }
+}

@@ -168,7 +168,7 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
         Some(c) if c.fetch().is_none() => Arc::clone(c.input()),
         _ => plan,
     };
-    let root = cut(plan, &mut stages)?;
+    let root = cut(plan, &mut stages, &mut HashMap::new())?;
     let inputs = input_stages(&root);
     let id = next_id(&stages)?;
     stages.push(QueryStage {
@@ -204,15 +204,48 @@ fn next_id(stages: &[QueryStage]) -> Result<u32> {
 }
 
 /// Replaces the exchanges under (and at) `plan` with stage inputs, pushing
-/// the stages they read onto `stages`.
+/// the stages they read onto `stages`. An exchange that appears more than
+/// once in the plan (the same node, shared: `task_local`'s semi joins read
+/// their build side twice) becomes one stage, read wherever it appears;
+/// `cut_exchanges` remembers the input each one became.
 fn cut(
     plan: Arc<dyn ExecutionPlan>,
     stages: &mut Vec<QueryStage>,
+    cut_exchanges: &mut HashMap<*const (), CutExchange>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let node = Arc::as_ptr(&plan) as *const ();
+    if let Some(seen) = cut_exchanges.get(&node) {
+        return Ok(Arc::clone(&seen.input));
+    }
+    if !is_exchange(&plan) {
+        return cut_node(plan, stages, cut_exchanges);
+    }
+    let input = cut_node(Arc::clone(&plan), stages, cut_exchanges)?;
+    let seen = CutExchange {
+        _exchange: plan,
+        input: Arc::clone(&input),
+    };
+    cut_exchanges.insert(node, seen);
+    Ok(input)
+}
+
+/// An exchange [`cut`] has replaced, kept alive so that its address, the
+/// key it is remembered by, can't be reused by another node.
+struct CutExchange {
+    _exchange: Arc<dyn ExecutionPlan>,
+    input: Arc<dyn ExecutionPlan>,
+}
+
+/// [`cut`] of one node, after its children.
+fn cut_node(
+    plan: Arc<dyn ExecutionPlan>,
+    stages: &mut Vec<QueryStage>,
+    cut_exchanges: &mut HashMap<*const (), CutExchange>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let children = plan
         .children()
         .into_iter()
-        .map(|c| cut(Arc::clone(c), stages))
+        .map(|c| cut(Arc::clone(c), stages, cut_exchanges))
         .collect::<Result<Vec<_>>>()?;
     let any: &dyn ExecutionPlan = plan.as_ref();
     if let Some(r) = any.downcast_ref::<RepartitionExec>() {

@@ -13,9 +13,15 @@
 //! are never emitted (or, counted per task, would be emitted once per
 //! task). The rewrites:
 //!
-//! - a `CollectLeft` hash join of such a type becomes a `Partitioned` one,
-//!   with both sides hash-repartitioned on the join keys; each partition
-//!   then owns its build rows outright;
+//! - a `CollectLeft` `LeftSemi` / `LeftAnti` hash join without a join
+//!   filter keeps its broadcast build side and never shuffles its probe
+//!   side ([`semi_join_by_found_keys`]): each probe task keeps the keys of
+//!   its rows that the build side has (a `RightSemi` join, which emits probe
+//!   rows and so is task-local), their distinct values are merged into one
+//!   partition, and one task joins the build side against those;
+//! - any other `CollectLeft` hash join of such a type becomes a
+//!   `Partitioned` one, with both sides hash-repartitioned on the join
+//!   keys; each partition then owns its build rows outright;
 //! - a null-aware anti join (`NOT IN`), which must see every probe row to
 //!   know whether the probe side holds a null, and a nested-loop join of
 //!   such a type (no keys to partition on) keep collecting the build side
@@ -27,12 +33,15 @@
 use std::sync::Arc;
 
 use ballista_core::Result;
-use datafusion::common::JoinType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
+use datafusion::common::{JoinType, NullEquality};
+use datafusion::physical_expr::expressions::{Column, DynamicFilterPhysicalExpr};
 use datafusion::physical_expr::{Partitioning, PhysicalExpr};
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, PhysicalGroupBy};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::joins::{HashJoinExec, NestedLoopJoinExec, PartitionMode};
+use datafusion::physical_plan::joins::{
+    HashJoinExec, HashJoinExecBuilder, NestedLoopJoinExec, PartitionMode,
+};
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, replace_children_if_necessary,
@@ -67,6 +76,9 @@ fn rewrite_join(
         if join.null_aware {
             return probe_as_one_partition(&plan, &join.left, &join.right);
         }
+        if let Some(rewritten) = semi_join_by_found_keys(join)? {
+            return Ok(Transformed::yes(rewritten));
+        }
         // As many partitions as the probe side had: the parallelism the
         // planner chose for this part of the query.
         let n = join.right.output_partitioning().partition_count().max(1);
@@ -100,6 +112,90 @@ fn rewrite_join(
         return probe_as_one_partition(&plan, join.left(), join.right());
     }
     Ok(Transformed::no(plan))
+}
+
+/// A broadcast `LeftSemi` / `LeftAnti` join on plain probe columns, with
+/// no join filter, as a join against the distinct keys the probe side
+/// found (module documentation); `None` for any other join.
+///
+/// The probe side is usually the large one (TPC-H Q4's lineitem, Q22's
+/// orders): partitioning the join would shuffle all of it. This way only
+/// distinct matched keys leave its tasks, at most as many as the build
+/// side has rows. The build side is read twice, by the probe tasks and by
+/// the final join: the same plan node, which becomes one stage.
+fn semi_join_by_found_keys(
+    join: &HashJoinExec,
+) -> datafusion::common::Result<Option<Arc<dyn ExecutionPlan>>> {
+    let plain = matches!(join.join_type, JoinType::LeftSemi | JoinType::LeftAnti)
+        && join.filter.is_none()
+        && join.null_equality == NullEquality::NullEqualsNothing
+        && join.right.output_partitioning().partition_count() > 1;
+    if !plain {
+        return Ok(None);
+    }
+    let mut keys = Vec::with_capacity(join.on.len());
+    for (_, probe_key) in &join.on {
+        let Some(column) = probe_key.downcast_ref::<Column>() else {
+            return Ok(None);
+        };
+        keys.push((Arc::clone(probe_key), column.name().to_string()));
+    }
+    let probe_schema = join.right.schema();
+    // 1. Each probe task: its rows whose keys the build side has. The
+    //    filter DataFusion pushed into the probe side's scans narrows them
+    //    the same way, filled in by the executor (its `narrow.rs`).
+    let mut found = HashJoinExecBuilder::new(
+        Arc::clone(&join.left),
+        Arc::clone(&join.right),
+        join.on.clone(),
+        JoinType::RightSemi,
+    )
+    .with_partition_mode(PartitionMode::CollectLeft)
+    .build()?;
+    if let Some(filter) = join.dynamic_expressions_produced().into_iter().next()
+        && let Ok(filter) = Arc::downcast::<DynamicFilterPhysicalExpr>(filter)
+    {
+        found = found.with_dynamic_filter_expr(filter)?;
+    }
+    // 2. Their distinct keys, in one partition.
+    let partial = Arc::new(AggregateExec::try_new(
+        AggregateMode::Partial,
+        PhysicalGroupBy::new_single(keys),
+        vec![],
+        vec![],
+        Arc::new(found),
+        Arc::clone(&probe_schema),
+    )?);
+    let merged = Arc::new(CoalescePartitionsExec::new(
+        Arc::clone(&partial) as Arc<dyn ExecutionPlan>
+    ));
+    let distinct: Arc<dyn ExecutionPlan> = Arc::new(AggregateExec::try_new(
+        AggregateMode::Final,
+        partial.group_expr().as_final(),
+        vec![],
+        vec![],
+        merged,
+        probe_schema,
+    )?);
+    // 3. The join itself, over those keys, in one task.
+    let distinct_schema = distinct.schema();
+    let on = join
+        .on
+        .iter()
+        .enumerate()
+        .map(|(i, (build_key, _))| {
+            let key: Arc<dyn PhysicalExpr> =
+                Arc::new(Column::new(distinct_schema.field(i).name(), i));
+            (Arc::clone(build_key), key)
+        })
+        .collect();
+    let rewritten = join
+        .builder()
+        .with_new_children(vec![Arc::clone(&join.left), distinct])?
+        .with_on(on)
+        .reset_state()
+        .build()?;
+    Ok(Some(Arc::new(rewritten)))
 }
 
 /// `plan` (a join) with its probe side merged into one partition.
@@ -141,7 +237,6 @@ mod tests {
     use super::*;
     use arrow::array::{Int64Array, RecordBatch};
     use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-    use datafusion::common::NullEquality;
     use datafusion::datasource::memory::MemorySourceConfig;
     use datafusion::physical_expr::expressions::col;
     use datafusion::physical_plan::joins::utils::JoinOn;
@@ -244,7 +339,15 @@ mod tests {
 
             let rewritten = make_task_local(Arc::clone(&plan)).unwrap();
             let text = displayable(rewritten.as_ref()).indent(true).to_string();
-            assert!(text.contains("mode=Partitioned"), "{join_type}: {text}");
+            if matches!(join_type, JoinType::LeftSemi | JoinType::LeftAnti) {
+                // The probe side stays where it is: each of its partitions
+                // finds its keys on the build side, and one task joins.
+                assert!(text.contains("join_type=RightSemi"), "{join_type}: {text}");
+                assert!(!text.contains("RepartitionExec"), "{join_type}: {text}");
+                assert_eq!(rewritten.output_partitioning().partition_count(), 1);
+            } else {
+                assert!(text.contains("mode=Partitioned"), "{join_type}: {text}");
+            }
             assert_eq!(run_as_tasks(&rewritten).await, expected, "{join_type}");
         }
     }

@@ -14,8 +14,8 @@ use datafusion::common::JoinType;
 use datafusion::common::config::{CsvOptions, TableParquetOptions};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{
     ArrowSource, CsvSource, FileGroup, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
 };
@@ -886,13 +886,9 @@ fn with_cached_footers(
         return source;
     };
     let footers = runtime.cache_manager.get_file_metadata_cache();
-    Arc::new(
-        parquet
-            .clone()
-            .with_parquet_file_reader_factory(Arc::new(CachedParquetFileReaderFactory::new(
-                store, footers,
-            ))),
-    )
+    Arc::new(parquet.clone().with_parquet_file_reader_factory(Arc::new(
+        CachedParquetFileReaderFactory::new(store, footers),
+    )))
 }
 
 /// Decodes a partitioning scheme over `schema`, with the hash function it
