@@ -300,6 +300,12 @@ pub fn small_enough(locations: &[pb::PartitionLocation]) -> bool {
 }
 
 impl RuntimeFilter {
+    /// Whether the filter was filled in (it stays `true` when its build
+    /// side had too many rows or keys, or could not be read).
+    pub fn is_filled(&self) -> bool {
+        self.values.get().is_some()
+    }
+
     /// Fills the filter in from the rows of its build side; false (the
     /// filter stays `true`) when there are too many rows, or every key has
     /// too many values.

@@ -241,7 +241,13 @@ impl Job {
         let mut i = 0;
         while i < self.broadcasts.len() {
             let c = self.broadcasts[i].clone();
-            if self.stage(c.build_stage).is_some_and(|b| !b.is_done()) {
+            // The join's own runtime filter, if it has one, is decided
+            // first: whether it could be filled in decides the broadcast.
+            let undecided = self.stage(c.build_stage).is_some_and(|b| !b.is_done())
+                || self
+                    .join_filter(&c)
+                    .is_some_and(|f| f.state != FilterState::Done);
+            if undecided {
                 i += 1;
                 continue;
             }
@@ -278,14 +284,13 @@ impl Job {
             .iter()
             .filter_map(|l| l.stats.as_ref())
             .fold((0, 0), |(r, b), s| (r + s.num_rows, b + s.num_bytes));
-        // A build side small enough for the join's runtime filter is better
+        // A build side that filled the join's runtime filter in is better
         // used as one: the probe scan then drops what can't match before
         // it shuffles, cheaper than probing a hash table with every row
-        // (TPC-H Q19 at SF 10: 0.9 s filtered, 1.4 s broadcast).
-        let filtered = self.filters.iter().any(|f| {
-            f.filter.build_stage == c.build_stage && f.filter.probe_stages.contains(&c.probe_stage)
-        });
-        if filtered && runtime_filter::small_enough(&locations) {
+        // (TPC-H Q19 at SF 10: 0.9 s filtered, 1.4 s broadcast). One with
+        // too many keys for a filter (Q12 at SF 1: 30 k order keys) is
+        // broadcast if it is small enough.
+        if self.join_filter(c).is_some_and(|f| f.filter.is_filled()) {
             return Ok(());
         }
         let probe_bytes = adaptive::estimated_bytes(&probe.stage);
@@ -324,6 +329,14 @@ impl Job {
             probe.tasks.clear();
         }
         Ok(())
+    }
+
+    /// The runtime filter of candidate `c`'s join: built by its build stage,
+    /// filtering its probe stage.
+    fn join_filter(&self, c: &BroadcastCandidate) -> Option<&FilterRun> {
+        self.filters.iter().find(|f| {
+            f.filter.build_stage == c.build_stage && f.filter.probe_stages.contains(&c.probe_stage)
+        })
     }
 
     /// Whether stage `id` waits for a broadcast candidate to be decided.
@@ -1013,7 +1026,10 @@ fn assign_job(
         if pending.is_empty() {
             continue;
         }
-        if job.awaits_broadcast(stage_id) || filling(job, stage_id, effects) {
+        // Filters first: a broadcast candidate waits for its join's filter
+        // to be filled in (or given up), which `filling` asks for.
+        let waits_for_filters = filling(job, stage_id, effects);
+        if waits_for_filters || job.awaits_broadcast(stage_id) {
             continue;
         }
         // Encode the stage once for all its tasks: a task differs only in
