@@ -138,6 +138,10 @@ fn semi_join_by_found_keys(
         let Some(column) = probe_key.downcast_ref::<Column>() else {
             return Ok(None);
         };
+        if keys.iter().any(|(_, name)| name == column.name()) {
+            // One column twice: the distinct keys would need new names.
+            return Ok(None);
+        }
         keys.push((Arc::clone(probe_key), column.name().to_string()));
     }
     let probe_schema = join.right.schema();
