@@ -1,6 +1,8 @@
 //! Stage cutting and the scheduler's task bookkeeping, on real DataFusion
 //! plans over real Parquet files.
 
+mod common;
+
 use std::sync::Arc;
 
 use arrow::array::{Int64Array, RecordBatch, StringArray};
@@ -36,25 +38,7 @@ async fn catalog_with_table(dir: &std::path::Path) -> Catalog {
         w.write(&batch).unwrap();
         w.close().unwrap();
     }
-    let catalog = Catalog::new();
-    catalog
-        .register_table(&pb::RegisterTable {
-            table: Some(pb::TableReference {
-                catalog: None,
-                schema: None,
-                table: "t".to_string(),
-            }),
-            source: Some(pb::ReadFiles {
-                format: pb::FileFormat::Parquet as i32,
-                paths: vec![dir.to_str().unwrap().to_string()],
-                options: vec![],
-                schema: None,
-            }),
-            replace: false,
-        })
-        .await
-        .unwrap();
-    catalog
+    common::catalog_over(dir).await
 }
 
 async fn plan(catalog: &Catalog, sql: &str) -> PlannedQuery {

@@ -1,12 +1,14 @@
 //! Parquet scans are split so their tasks read about as many rows each, on
 //! real files read by a real DataFusion plan.
 
+mod common;
+
 use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use ballista_proto::v1 as pb;
-use ballista_scheduler::session::{Catalog, Planned};
+use ballista_scheduler::session::Planned;
 use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -109,24 +111,7 @@ async fn a_scan_of_one_row_group_files_reads_two_files_per_partition() {
     assert_eq!(lens, vec![3000, 1100], "DataFusion's own split changed");
 
     // Ballista: two files each, every row once.
-    let catalog = Catalog::new();
-    catalog
-        .register_table(&pb::RegisterTable {
-            table: Some(pb::TableReference {
-                catalog: None,
-                schema: None,
-                table: "t".to_string(),
-            }),
-            source: Some(pb::ReadFiles {
-                format: pb::FileFormat::Parquet as i32,
-                paths: vec![path],
-                options: vec![],
-                schema: None,
-            }),
-            replace: false,
-        })
-        .await
-        .unwrap();
+    let catalog = common::catalog_over(dir.path()).await;
     let query = pb::ExecuteQuery {
         query: Some(pb::execute_query::Query::Sql(
             "SELECT v FROM t WHERE v % 3 <> 1".to_string(),
