@@ -17,7 +17,7 @@
 //! So once DataFusion has planned a query, [`balance_scans`] reads the
 //! footers of the files each Parquet scan reads. Footers come from the
 //! runtime's file metadata cache, where DataFusion also keeps them, so a
-//! table's footers are read once. It then cuts the row groups, in file
+//! table's footers are read once, several files at a time. It then cuts the row groups, in file
 //! order, into as many runs as the scan has partitions, of about equal
 //! rows. Each run is a list of byte ranges that start where row groups
 //! start. The partition count stays the same, so nothing downstream
@@ -31,7 +31,7 @@
 //! - its ranges don't cover whole files;
 //! - the new split would not shorten its largest partition.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ballista_core::Result;
@@ -45,6 +45,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::object_store::path::Path;
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::physical_plan::ExecutionPlan;
+use futures::StreamExt;
 
 /// `plan` with every Parquet scan's row groups spread evenly over its
 /// partitions (see the module documentation).
@@ -103,30 +104,41 @@ async fn read_footers(
         }
         Ok(TreeNodeRecursion::Continue)
     });
+    // Each file once, even when a scan reads it in several ranges or
+    // several scans read it.
+    let mut seen = HashSet::new();
+    wanted.retain(|(_, file)| seen.insert(file.object_meta.location.clone()));
     let cache = runtime.cache_manager.get_file_metadata_cache();
-    let mut footers = HashMap::new();
-    for (url, file) in wanted {
-        let location = &file.object_meta.location;
-        if footers.contains_key(location) {
-            continue;
-        }
-        let Ok(store) = runtime.object_store(&url) else {
-            continue;
-        };
-        let footer = DFParquetMetadata::new(store.as_ref(), &file.object_meta)
-            .with_metadata_size_hint(file.metadata_size_hint)
-            .with_file_metadata_cache(Some(Arc::clone(&cache)))
-            .fetch_metadata()
-            .await;
-        match footer {
-            Ok(footer) => {
-                footers.insert(location.clone(), footer);
+    // Uncached footers on a remote store cost a round trip each: a few at
+    // a time.
+    futures::stream::iter(wanted)
+        .map(|(url, file)| {
+            let cache = Arc::clone(&cache);
+            async move {
+                let store = runtime.object_store(&url).ok()?;
+                let location = file.object_meta.location.clone();
+                let footer = DFParquetMetadata::new(store.as_ref(), &file.object_meta)
+                    .with_metadata_size_hint(file.metadata_size_hint)
+                    .with_file_metadata_cache(Some(cache))
+                    .fetch_metadata()
+                    .await;
+                match footer {
+                    Ok(footer) => Some((location, footer)),
+                    Err(e) => {
+                        tracing::debug!("no footer for {location}, its scan keeps its split: {e}");
+                        None
+                    }
+                }
             }
-            Err(e) => tracing::debug!("no footer for {location}, its scan keeps its split: {e}"),
-        }
-    }
-    footers
+        })
+        .buffer_unordered(FOOTERS_AT_ONCE)
+        .filter_map(futures::future::ready)
+        .collect()
+        .await
 }
+
+/// How many footers are read at once.
+const FOOTERS_AT_ONCE: usize = 16;
 
 /// One row group of a scan: its file (index into the scan's files), where
 /// it starts, and its rows.
