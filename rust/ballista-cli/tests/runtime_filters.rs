@@ -105,6 +105,29 @@ async fn contexts(
     (ctx, reference)
 }
 
+/// The tables, a cluster of 2 executors × 1 slot whose scheduler gets
+/// `scheduler_args`, and a context on it beside single-process DataFusion's
+/// (the directory and cluster live as long as the `Setup`).
+struct Setup {
+    _dir: tempfile::TempDir,
+    _cluster: ProcessCluster,
+    ctx: BallistaContext,
+    reference: datafusion::prelude::SessionContext,
+}
+
+async fn setup(scheduler_args: &[&str]) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    tables(dir.path());
+    let cluster = ProcessCluster::start_with(scheduler_args, 2, 1, &[]);
+    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    Setup {
+        _dir: dir,
+        _cluster: cluster,
+        ctx,
+        reference,
+    }
+}
+
 /// Rows written by each stage of `job` but the last (the result).
 async fn rows_per_stage(ctx: &BallistaContext, job: &str) -> BTreeMap<u32, u64> {
     let status = ctx.job_status(job).await.unwrap();
@@ -154,10 +177,8 @@ fn partitioned_joins(ctx: &BallistaContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_build_side_filters_the_probe_scan_before_it_aggregates() {
-    let dir = tempfile::tempdir().unwrap();
-    tables(dir.path());
-    let cluster = ProcessCluster::start(2, 1, &[]);
-    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    let setup = setup(&[]).await;
+    let Setup { ctx, reference, .. } = &setup;
     let sql = "SELECT s.name, t.total, t.n \
                FROM small s JOIN (SELECT k, sum(v) AS total, count(*) AS n FROM big GROUP BY k) t \
                ON s.k = t.k";
@@ -166,7 +187,7 @@ async fn a_small_build_side_filters_the_probe_scan_before_it_aggregates() {
     let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
     assert!(explain.contains("(runs after stage"), "{explain}");
 
-    let (answered, rows) = run_checked(&ctx, &reference, sql).await;
+    let (answered, rows) = run_checked(ctx, reference, sql).await;
     assert_eq!(answered, 15);
 
     // Unfiltered, the partial aggregation over `big` would write one row
@@ -179,10 +200,8 @@ async fn a_small_build_side_filters_the_probe_scan_before_it_aggregates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn semi_and_anti_joins_with_runtime_filters_answer_as_datafusion() {
-    let dir = tempfile::tempdir().unwrap();
-    tables(dir.path());
-    let cluster = ProcessCluster::start(2, 1, &[]);
-    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    let setup = setup(&[]).await;
+    let Setup { ctx, reference, .. } = &setup;
     for sql in [
         "SELECT k, sum(v) FROM big WHERE k IN (SELECT k FROM small) GROUP BY k",
         "SELECT count(*), sum(v) FROM big WHERE k NOT IN (SELECT k FROM small WHERE k IS NOT NULL)",
@@ -192,8 +211,8 @@ async fn semi_and_anti_joins_with_runtime_filters_answer_as_datafusion() {
         "SELECT s.name, t.n FROM small s LEFT JOIN \
          (SELECT k, count(*) AS n FROM big GROUP BY k) t ON s.k = t.k",
     ] {
-        let expected = reference_rows(&reference, sql).await.unwrap();
-        let actual = support::ballista_rows(&ctx, sql).await.unwrap();
+        let expected = reference_rows(reference, sql).await.unwrap();
+        let actual = support::ballista_rows(ctx, sql).await.unwrap();
         same_rows(sql, &expected, &actual).unwrap();
     }
 }
@@ -203,11 +222,9 @@ async fn semi_and_anti_joins_with_runtime_filters_answer_as_datafusion() {
 /// that its keys filter the probe side's scan, which runs in another stage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    tables(dir.path());
-    let cluster = ProcessCluster::start(2, 1, &[]);
-    let (ctx, reference) = contexts(dir.path(), &cluster).await;
-    partitioned_joins(&ctx);
+    let setup = setup(&[]).await;
+    let Setup { ctx, reference, .. } = &setup;
+    partitioned_joins(ctx);
     // Key k has the 8 values k + 50,000 i: the sum passes the bar for the
     // 19 keys above 49,980.
     let bar = 8 * 49_980 + BIG_KEYS * 28;
@@ -220,7 +237,7 @@ async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
     assert!(explain.contains("mode=Partitioned"), "{explain}");
     assert!(explain.contains("(runs after stage"), "{explain}");
 
-    let (answered, rows) = run_checked(&ctx, &reference, &sql).await;
+    let (answered, rows) = run_checked(ctx, reference, &sql).await;
     assert_eq!(answered, 19);
 
     // The subquery's partial aggregation writes one row per key and task
@@ -239,11 +256,9 @@ async fn a_partitioned_joins_aggregated_build_side_filters_the_probe_scan() {
 /// (`ballista_scheduler::adaptive`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partitioned_join_over_a_small_build_side_reads_it_whole_instead() {
-    let dir = tempfile::tempdir().unwrap();
-    tables(dir.path());
-    let cluster = ProcessCluster::start(2, 1, &[]);
-    let (ctx, reference) = contexts(dir.path(), &cluster).await;
-    partitioned_joins(&ctx);
+    let setup = setup(&[]).await;
+    let Setup { ctx, reference, .. } = &setup;
+    partitioned_joins(ctx);
     // `v % 4 = 0` keeps every row of the keys that are multiples of 4.
     let sql = "SELECT count(*) AS n, sum(a.v) AS total \
                FROM big a JOIN (SELECT k, v FROM big WHERE v % 4 = 0) b ON a.k = b.k";
@@ -252,7 +267,7 @@ async fn a_partitioned_join_over_a_small_build_side_reads_it_whole_instead() {
     assert!(explain.contains("mode=Partitioned"), "{explain}");
     assert!(explain.contains("turns out small"), "{explain}");
 
-    let (_, rows) = run_checked(&ctx, &reference, sql).await;
+    let (_, rows) = run_checked(ctx, reference, sql).await;
 
     // Shuffled, the probe scan would write all of `big`; broadcast, the
     // largest output is the build side's quarter of it.
@@ -268,10 +283,8 @@ async fn a_partitioned_join_over_a_small_build_side_reads_it_whole_instead() {
 /// filter from another stage narrows the large side's scan.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn semi_and_anti_joins_send_found_keys_not_probe_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    tables(dir.path());
-    let cluster = ProcessCluster::start_with(&["--runtime-filters", "off"], 2, 1, &[]);
-    let (ctx, reference) = contexts(dir.path(), &cluster).await;
+    let setup = setup(&["--runtime-filters", "off"]).await;
+    let Setup { ctx, reference, .. } = &setup;
     for (sql, answers) in [
         (
             "SELECT name FROM small s WHERE EXISTS (SELECT 1 FROM big b WHERE b.k = s.k)",
@@ -284,7 +297,7 @@ async fn semi_and_anti_joins_send_found_keys_not_probe_rows() {
     ] {
         let explain = ctx.sql(sql).await.unwrap().explain().await.unwrap();
         assert!(explain.contains("join_type=RightSemi"), "{explain}");
-        let (answered, rows) = run_checked(&ctx, &reference, sql).await;
+        let (answered, rows) = run_checked(ctx, reference, sql).await;
         assert_eq!(answered, answers, "{sql}");
         // Partitioned, the join would shuffle all 400,000 rows of `big`;
         // here at most the 15 keys it has, from each of its 2 tasks.

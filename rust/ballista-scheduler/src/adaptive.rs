@@ -20,10 +20,11 @@
 //!    its stage may rely on the join's output being hash-partitioned (only
 //!    projections, filters, partial aggregations and probe sides of
 //!    broadcast joins are allowed there);
-//! 2. once the build stage is done, the scheduler (`Job::adapt`) leaves a
-//!    build side small enough for the join's runtime filter to that filter
-//!    (a filtered scan beats probing a hash table with every row), and
-//!    otherwise ([`worth_it`]) compares its bytes with
+//! 2. once the build stage is done, and the join's runtime filter (if it
+//!    has one) filled in or given up, the scheduler (`Job::adapt`) leaves a
+//!    build side that filled the filter in to that filter (a filtered scan
+//!    beats probing a hash table with every row), and otherwise
+//!    ([`worth_it`]) compares its bytes with
 //!    [`MAX_BROADCAST_BYTES`] and with the probe side's estimated size; if
 //!    broadcasting moves less data, the join stage is
 //!    rewritten ([`broadcast`]): `CollectLeft` over the whole build output

@@ -43,7 +43,7 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::object_store::path::Path;
-use datafusion::parquet::file::metadata::ParquetMetaData;
+use datafusion::parquet::file::metadata::{ParquetMetaData, RowGroupMetaData};
 use datafusion::physical_plan::ExecutionPlan;
 use futures::StreamExt;
 
@@ -179,11 +179,11 @@ fn rebalanced(
             row_groups.push(RowGroup {
                 file: index,
                 start: first_page(group),
-                rows: group.num_rows().max(0) as u64,
+                rows: rows_of(group),
             });
         }
     }
-    let today = current_rows(config, &files, &row_groups);
+    let today = current_rows(config, footers);
     let split = even_split(&row_groups, partitions);
     let mut proposed = vec![0u64; partitions];
     for (group, &p) in row_groups.iter().zip(&split) {
@@ -197,7 +197,7 @@ fn rebalanced(
 
 /// Where a row group's first page starts: the offset DataFusion's Parquet
 /// reader tests against a file range to decide which range reads it.
-fn first_page(group: &datafusion::parquet::file::metadata::RowGroupMetaData) -> i64 {
+fn first_page(group: &RowGroupMetaData) -> i64 {
     let column = group.column(0);
     column
         .dictionary_page_offset()
@@ -219,36 +219,36 @@ fn covers_whole_file(ranges: &[(i64, i64)], size: u64) -> bool {
     end >= size as i64
 }
 
-/// The rows each partition of `config` reads as planned.
+/// The rows each partition of `config` reads as planned: a row group is
+/// read by the range its first page is in.
 fn current_rows(
     config: &FileScanConfig,
-    files: &[&PartitionedFile],
-    row_groups: &[RowGroup],
+    footers: &HashMap<Path, Arc<ParquetMetaData>>,
 ) -> Vec<u64> {
-    let index: HashMap<&Path, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (&f.object_meta.location, i))
-        .collect();
+    let rows_in = |file: &PartitionedFile| {
+        footers.get(&file.object_meta.location).map_or(0, |footer| {
+            footer
+                .row_groups()
+                .iter()
+                .filter(|g| {
+                    file.range
+                        .as_ref()
+                        .is_none_or(|r| r.contains(first_page(g)))
+                })
+                .map(rows_of)
+                .sum::<u64>()
+        })
+    };
     config
         .file_groups
         .iter()
-        .map(|group| {
-            group
-                .iter()
-                .map(|file| {
-                    let i = index[&file.object_meta.location];
-                    row_groups
-                        .iter()
-                        .filter(|g| {
-                            g.file == i && file.range.as_ref().is_none_or(|r| r.contains(g.start))
-                        })
-                        .map(|g| g.rows)
-                        .sum::<u64>()
-                })
-                .sum()
-        })
+        .map(|group| group.iter().map(rows_in).sum())
         .collect()
+}
+
+/// A row group's rows.
+fn rows_of(group: &RowGroupMetaData) -> u64 {
+    group.num_rows().max(0) as u64
 }
 
 /// The partition of each row group: contiguous runs, a row group going to
@@ -280,6 +280,7 @@ fn file_groups(
     partitions: usize,
 ) -> Vec<FileGroup> {
     let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); partitions];
+    let mut placed = vec![false; files.len()];
     let mut i = 0;
     while i < row_groups.len() {
         let (file, partition) = (row_groups[i].file, split[i]);
@@ -309,16 +310,15 @@ fn file_groups(
             part = part.with_range(start, end);
         }
         groups[partition].push(part);
+        placed[file] = true;
         i = j + 1;
     }
     // Files without row groups still belong to the scan (their schema is
     // the table's); they read nothing, wherever they go.
-    for (index, file) in files.iter().enumerate() {
-        if !row_groups.iter().any(|g| g.file == index) {
-            let mut part = (*file).clone();
-            part.range = None;
-            groups[0].push(part);
-        }
+    for (file, _) in files.iter().zip(placed).filter(|(_, placed)| !placed) {
+        let mut part = (*file).clone();
+        part.range = None;
+        groups[0].push(part);
     }
     groups.into_iter().map(FileGroup::new).collect()
 }
