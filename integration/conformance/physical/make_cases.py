@@ -2,9 +2,10 @@
 real Rust scheduler (``explain``, 2 target partitions) over the generated
 tables, and its stage plans are stored as canonical protobuf JSON with the
 data directory replaced by ``$DATA``. Then bless the expected outputs with
-``run.py --bless rust`` and review them (``git diff``).
+``run.py --bless rust`` and review them (``git diff``). Names on the command
+line write only those cases.
 
-    CARGO_TARGET_DIR=... .venv/bin/python integration/conformance/physical/make_cases.py
+    CARGO_TARGET_DIR=... .venv/bin/python integration/conformance/physical/make_cases.py [NAME ...]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CASES = {
     "scan_projection": ("Parquet scan of two file groups with a projection", "SELECT id, mode, price FROM items"),
     "filter_compare": ("Filter with comparisons, AND/OR and a date range", "SELECT id, qty FROM items WHERE (qty > 10 OR disc >= 0.05) AND ship >= DATE '1994-06-01' AND ship < DATE '1995-01-01'"),
     "filter_in_like_null": ("IN list, LIKE, IS NULL", "SELECT id, flag, mode FROM items WHERE mode IN ('MAIL', 'AIR') AND (flag LIKE 'A%' OR flag IS NULL)"),
+    "filter_in_long_list": ("IN lists of more than 64 constants, sent as one Arrow array (values_ipc_stream), with a NULL among them and negated", "SELECT id, qty FROM items WHERE id IN (" + ", ".join(str(i) for i in range(0, 300, 3)) + ", NULL) AND qty NOT IN (2, 3, 5, " + ", ".join(str(i) for i in range(100, 167)) + ")"),
     "projection_arithmetic": ("Decimal and integer arithmetic, CASE", "SELECT id, price * (1 - disc) AS net, qty * 2 + 1 AS q, CASE WHEN qty > 8 THEN 'big' ELSE 'small' END AS size FROM items"),
     "aggregate_group_by": ("Partial/final hash aggregate over a hash shuffle: sum, count, min, max, avg", "SELECT flag, mode, sum(price) AS s, count(*) AS c, count(score) AS cs, min(ship) AS first, max(qty) AS mq, avg(price) AS ap, avg(score) AS asc_ FROM items GROUP BY flag, mode"),
     "aggregate_global": ("Aggregate without group keys (one row, even for no input)", "SELECT sum(price * disc) AS revenue, count(*) AS n, avg(qty) AS aq FROM items WHERE disc BETWEEN 0.02 AND 0.04"),
@@ -62,7 +64,9 @@ def main() -> int:
             for name, d in dirs.items():
                 ctx.register_parquet(name, str(d))
             client = flight.FlightClient(url)
-            for name, (description, sql) in CASES.items():
+            chosen = sys.argv[1:] or list(CASES)
+            for name in chosen:
+                description, sql = CASES[name]
                 q = proto.ExecuteQuery(sql=sql, settings=[proto.KeyValue(key=k, value=v) for k, v in SETTINGS.items()])
                 body = proto.ExplainQuery(query=q).SerializeToString()
                 reply = proto.ExplainResult.FromString(

@@ -302,24 +302,55 @@ def _decimal_divide(left: Any, right: Any, out: pa.DataType) -> pa.Array:
 
 def _in_list(e: Any, table: pa.Table) -> Any:
     value = evaluate(e.expression, table)
+    if e.values_ipc_stream:
+        if len(e.list):
+            raise ExecutorError(
+                "in_list: both `list` and `values_ipc_stream` are set; an IN list has one of them"
+            )
+        return _in_values(value, _ipc_values(e.values_ipc_stream), e.negated)
     items = [evaluate(x, table) for x in e.list]
     if all(isinstance(x, pa.Scalar) for x in items):
         vtype = value.type
         values = [x.cast(vtype).as_py() for x in items if x.is_valid]
-        found = pc.is_in(value, value_set=pa.array(values, type=vtype))
         has_null = any(not x.is_valid for x in items)
-        # SQL: NULL IN (..) is NULL; x IN (.., NULL) is TRUE or NULL.
-        result = pc.if_else(pc.is_null(value), pa.scalar(None, pa.bool_()), found)
-        if has_null:
-            result = pc.if_else(result, True, pa.scalar(None, pa.bool_()))
-    else:
-        result = None
-        for x in items:
-            eq = pc.equal(value, x)
-            result = eq if result is None else pc.or_kleene(result, eq)
-        if result is None:
-            result = pa.scalar(False)
+        return _in_values(
+            value, pa.array(values + [None] * has_null, type=vtype), e.negated
+        )
+    result = None
+    for x in items:
+        eq = pc.equal(value, x)
+        result = eq if result is None else pc.or_kleene(result, eq)
+    if result is None:
+        result = pa.scalar(False)
     return pc.invert(result) if e.negated else result
+
+
+def _ipc_values(data: bytes) -> Any:
+    """An IN list's values sent as an Arrow IPC stream of one column."""
+    try:
+        values = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    except pa.ArrowInvalid as err:
+        raise ExecutorError(f"in_list.values_ipc_stream: not an Arrow IPC stream: {err}") from None
+    if values.num_columns != 1:
+        raise ExecutorError(
+            f"in_list.values_ipc_stream: holds {values.num_columns} columns; "
+            "an IN list's values are one"
+        )
+    return values.column(0).combine_chunks()
+
+
+def _in_values(value: Any, values: Any, negated: bool) -> Any:
+    """``value [NOT] IN values`` for constant values, nulls among them as SQL has it."""
+    vtype = value.type
+    if values.type != vtype:
+        values = values.cast(vtype)
+    found = pc.is_in(value, value_set=values.drop_null())
+    has_null = values.null_count > 0
+    # SQL: NULL IN (..) is NULL; x IN (.., NULL) is TRUE or NULL.
+    result = pc.if_else(pc.is_null(value), pa.scalar(None, pa.bool_()), found)
+    if has_null:
+        result = pc.if_else(result, True, pa.scalar(None, pa.bool_()))
+    return pc.invert(result) if negated else result
 
 
 def _like(e: Any, table: pa.Table) -> Any:

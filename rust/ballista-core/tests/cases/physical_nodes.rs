@@ -9,7 +9,7 @@ use ballista_core::serde::physical::{
 };
 use ballista_core::serde::types::{batches_to_ipc, data_type_to_proto, schema_to_proto};
 use ballista_proto::v1 as pb;
-use datafusion::arrow::array::{Int32Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Int32Array, RecordBatch, StringArray, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::physical_plan::collect;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -206,6 +206,42 @@ async fn expressions_round_trip() {
             "\"upper\"",
             "Binary(",
         ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn long_in_lists_travel_as_one_arrow_array() {
+    // More than 64 constants: a runtime filter's build keys are lists like
+    // these, up to a million long.
+    let ctx = context(SessionConfig::new()).await;
+    let ints: Vec<String> = (2..200).map(|i| i.to_string()).collect();
+    let strings: Vec<String> = (0..100).map(|i| format!("'x{i}'")).collect();
+    check(
+        &ctx,
+        &format!(
+            "select a, c from t1 where a in ({}) and c in ({}, NULL)",
+            ints.join(", "),
+            strings.join(", ")
+        ),
+        &["values_ipc_stream: [255, 255, 255, 255", "list: []"],
+    )
+    .await;
+    check(
+        &ctx,
+        &format!(
+            "select a from t1 where a not in ({})",
+            ints[100..].join(", ")
+        ),
+        &["values_ipc_stream: [255, 255, 255, 255", "negated: true"],
+    )
+    .await;
+    // Not every value is a constant: a list of expressions, as before.
+    let exprs: Vec<String> = (0..80).map(|i| format!("a + {i}")).collect();
+    check(
+        &ctx,
+        &format!("select a from t1 where b in ({})", exprs.join(", ")),
+        &["values_ipc_stream: []"],
     )
     .await;
 }
@@ -441,6 +477,51 @@ fn malformed_plans_name_the_field() {
     });
     assert!(
         err.contains("HashJoinExec.join_type: unknown enum value 42"),
+        "{err}"
+    );
+
+    let in_list = |list: Vec<pb::PhysicalExpr>, values: Vec<u8>| pb::PhysicalExpr {
+        expr_type: Some(ExprType::InList(Box::new(pb::PhysicalInList {
+            expression: Some(Box::new(col("a", 0))),
+            list,
+            negated: false,
+            values_ipc_stream: values,
+        }))),
+    };
+    let int_values = |fields: Vec<Field>| {
+        let schema = Arc::new(Schema::new(fields));
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|f| new_null_array(f.data_type(), 2))
+            .collect();
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
+        batches_to_ipc(&schema, &[batch]).unwrap()
+    };
+    let one = int_values(vec![Field::new("v", DataType::Int32, true)]);
+    let err = decode_err(&filter(Some(in_list(vec![col("a", 0)], one))));
+    assert!(
+        err.contains("FilterExec.predicate.in_list: both `list` and `values_ipc_stream` are set"),
+        "{err}"
+    );
+    let err = decode_err(&filter(Some(in_list(vec![], vec![1, 2, 3]))));
+    assert!(
+        err.contains("FilterExec.predicate.in_list.values_ipc_stream: not an Arrow IPC stream"),
+        "{err}"
+    );
+    let two = int_values(vec![
+        Field::new("v", DataType::Int32, true),
+        Field::new("w", DataType::Int32, true),
+    ]);
+    let err = decode_err(&filter(Some(in_list(vec![], two))));
+    assert!(
+        err.contains("in_list.values_ipc_stream: holds 2 columns; an IN list's values are one"),
+        "{err}"
+    );
+    let strings = int_values(vec![Field::new("v", DataType::Utf8, true)]);
+    let err = decode_err(&filter(Some(in_list(vec![], strings))));
+    assert!(
+        err.contains("FilterExec.predicate.in_list") && err.contains("Utf8"),
         "{err}"
     );
 

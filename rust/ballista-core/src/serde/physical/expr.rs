@@ -10,7 +10,8 @@
 
 use std::sync::Arc;
 
-use arrow::compute::CastOptions;
+use arrow::array::{Array, ArrayRef, RecordBatch, new_empty_array};
+use arrow::compute::{CastOptions, concat};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use ballista_proto::v1 as pb;
 use datafusion::common::JoinSide;
@@ -33,8 +34,9 @@ use crate::serde::common::{
     window_frame_units_from_proto,
 };
 use crate::serde::types::{
-    data_type_from_proto, data_type_to_proto, required_schema, scalar_from_proto, scalar_to_proto,
-    schema_to_proto, sort_options_from_proto, sort_options_to_proto,
+    batches_from_ipc, batches_to_ipc, data_type_from_proto, data_type_to_proto, required_schema,
+    scalar_from_proto, scalar_to_proto, schema_to_proto, sort_options_from_proto,
+    sort_options_to_proto,
 };
 
 use pb::physical_expr::ExprType;
@@ -140,10 +142,17 @@ fn encode(
                 .flatten(),
         }))
     } else if let Some(i) = any.downcast_ref::<InListExpr>() {
+        let values_ipc_stream = long_constant_list(i.list())?.unwrap_or_default();
+        let list = if values_ipc_stream.is_empty() {
+            encode_all(i.list(), codec)?
+        } else {
+            Vec::new()
+        };
         ExprType::InList(Box::new(pb::PhysicalInList {
             expression: boxed(i.expr(), codec)?,
-            list: encode_all(i.list(), codec)?,
+            list,
             negated: i.negated(),
+            values_ipc_stream,
         }))
     } else if let Some(l) = any.downcast_ref::<LikeExpr>() {
         ExprType::Like(Box::new(pb::PhysicalLike {
@@ -186,6 +195,59 @@ fn encode(
     };
     Ok(pb::PhysicalExpr {
         expr_type: Some(expr_type),
+    })
+}
+
+/// IN lists of more constants than this are encoded as one Arrow array
+/// (`PhysicalInList.values_ipc_stream`); shorter ones stay readable as
+/// literals.
+const LONGEST_LITERAL_LIST: usize = 64;
+
+/// A list of more than [`LONGEST_LITERAL_LIST`] constants as an Arrow IPC
+/// stream of one column; `None` for a shorter list, or one with an
+/// expression that is not a literal.
+fn long_constant_list(list: &[Arc<dyn PhysicalExpr>]) -> Result<Option<Vec<u8>>> {
+    if list.len() <= LONGEST_LITERAL_LIST {
+        return Ok(None);
+    }
+    let Some(values) = list
+        .iter()
+        .map(|e| e.downcast_ref::<Literal>().map(|l| l.value().clone()))
+        .collect::<Option<Vec<ScalarValue>>>()
+    else {
+        return Ok(None);
+    };
+    // Literals of different types (which DataFusion would not plan) stay a
+    // list of literals.
+    let Ok(array) = ScalarValue::iter_to_array(values) else {
+        return Ok(None);
+    };
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "values",
+        array.data_type().clone(),
+        true,
+    )]));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![array])?;
+    Ok(Some(batches_to_ipc(&schema, &[batch])?))
+}
+
+/// The candidates of an IN list sent as an Arrow IPC stream of one column.
+fn in_list_values(bytes: &[u8], field: &str) -> Result<ArrayRef> {
+    let (schema, batches) = batches_from_ipc(bytes, field)?;
+    if schema.fields().len() != 1 {
+        return Err(BallistaError::invalid(
+            field,
+            format!(
+                "holds {} columns; an IN list's values are one",
+                schema.fields().len()
+            ),
+        ));
+    }
+    let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(0).as_ref()).collect();
+    Ok(if arrays.is_empty() {
+        new_empty_array(schema.field(0).data_type())
+    } else {
+        concat(&arrays)?
     })
 }
 
@@ -391,11 +453,20 @@ pub(crate) fn decode_expr(
         ExprType::InList(i) => {
             let path = format!("{path}.in_list");
             let value = decode_required(&i.expression, schema, ctx, &format!("{path}.expression"))?;
-            let list = decode_exprs(&i.list, schema, ctx, &format!("{path}.list"))?;
-            Arc::new(
+            let in_list = if i.values_ipc_stream.is_empty() {
+                let list = decode_exprs(&i.list, schema, ctx, &format!("{path}.list"))?;
                 InListExpr::try_new(value, list, i.negated, schema)
-                    .map_err(|e| plan_err(&path, e))?,
-            )
+            } else if !i.list.is_empty() {
+                return Err(plan_err(
+                    &path,
+                    "both `list` and `values_ipc_stream` are set; an IN list has one of them",
+                ));
+            } else {
+                let values =
+                    in_list_values(&i.values_ipc_stream, &format!("{path}.values_ipc_stream"))?;
+                InListExpr::try_new_from_array(value, values, i.negated, schema)
+            };
+            Arc::new(in_list.map_err(|e| plan_err(&path, e))?)
         }
         ExprType::Like(l) => {
             let path = format!("{path}.like");
