@@ -15,10 +15,11 @@
 //!    of one earlier stage (read through a stage input), and whose filter
 //!    went into scans of other stages, makes the stages of those scans wait
 //!    for that build stage;
-//! 2. once the build stage has run, the scheduler reads its output (small:
-//!    at most [`MAX_BUILD_ROWS`] rows, checked against the partition
-//!    statistics before reading, [`small_enough`]) and keeps the distinct
-//!    values of each build key ([`RuntimeFilter::fill`]);
+//! 2. once the build stage has run, the scheduler reads its output (at
+//!    most [`MAX_BUILD_ROWS`] rows, checked against the partition
+//!    statistics before reading, [`small_enough`]) batch by batch, keeping
+//!    the distinct values of each build key ([`BuildKeys`]), and stops as
+//!    soon as every key has more than [`MAX_VALUES`];
 //! 3. the waiting stages are encoded with a `FilterExec` over each such
 //!    scan ([`apply`]): `key IN (values)`, over the probe key as the scan
 //!    sees it (the filter's copy in the scan knows it), so probe rows that
@@ -35,11 +36,12 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::{concat, take};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::row::{RowConverter, SortField};
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
+use datafusion::common::NullEquality;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{NullEquality, ScalarValue};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_expr::Partitioning;
@@ -56,16 +58,22 @@ use datafusion::physical_plan::repartition::RepartitionExec;
 use crate::planner::{QueryStage, StageInput, is_exchange};
 
 /// Build sides with more rows than this are not read (their partition
-/// statistics say so before any read): build keys are mostly distinct, so
-/// a key of such a side would have more than [`MAX_VALUES`] values.
-pub const MAX_BUILD_ROWS: u64 = 4 * MAX_VALUES as u64;
+/// statistics say so before any read). Below it, what a read costs is
+/// bounded by the keys: a side of many distinct keys is given up after
+/// about [`MAX_VALUES`] rows, and only a side of few keys over many rows is
+/// read whole (TPC-H Q17 at SF 10: 60 k lineitem rows of 2 k part keys,
+/// which filter a 60 M-row scan).
+pub const MAX_BUILD_ROWS: u64 = 1_000_000;
 
 /// At most this many distinct values of one key go into a filter; a key
-/// with more gets no filter. The values travel in every task's plan as
-/// literals, at about 3 µs each to encode, check and decode: TPC-H Q4 at
-/// SF 1 with its 57 k order keys took 2.1× as long filtered as not, Q7 and
-/// Q8 3.5×, while the filters that pay (Q17, Q18, Q20) have at most a few
-/// thousand values up to SF 10.
+/// with more gets no filter. The values travel in every task's plan as one
+/// Arrow array (`PhysicalInList.values_ipc_stream`) and each task builds a
+/// hash set of them, which is cheap; but the probe stages wait for the
+/// build side and test every row against the set. With up to a million
+/// values, TPC-H at SF 10 ran 3% slower overall: the filters that pay (Q17,
+/// Q18, Q20) have at most a few thousand values, while Q4's 570 k order keys
+/// and Q16's 300 k supplier keys cost more than they saved (Q4 1.0 → 1.5 s,
+/// Q16 0.36 → 0.73 s, where it replaced a broadcast).
 pub const MAX_VALUES: usize = 10_000;
 
 /// A join's runtime filter, as planned, and once filled in.
@@ -306,15 +314,35 @@ impl RuntimeFilter {
         self.values.get().is_some()
     }
 
-    /// Fills the filter in from the rows of its build side; false (the
-    /// filter stays `true`) when there are too many rows, or every key has
+    /// Starts gathering the distinct values of the build keys, to read
+    /// the build side into.
+    pub fn gather(&self) -> Result<BuildKeys<'_>> {
+        let keys = self
+            .build_keys
+            .iter()
+            .map(|key| {
+                let data_type = key.data_type(&self.build_schema)?;
+                let converter = RowConverter::new(vec![SortField::new(data_type.clone())])?;
+                Ok(Some(DistinctValues {
+                    data_type,
+                    converter,
+                    seen: HashSet::new(),
+                    kept: Vec::new(),
+                }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(BuildKeys {
+            filter: self,
+            keys,
+            rows: 0,
+        })
+    }
+
+    /// Fills the filter in with what `keys` gathered; false (the filter
+    /// stays `true`) when the build side had too many rows, or every key
     /// too many values.
-    pub fn fill(&self, batches: &[RecordBatch]) -> Result<bool> {
-        let rows = batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
-        if rows > MAX_BUILD_ROWS {
-            return Ok(false);
-        }
-        let values = self.key_values(batches)?;
+    pub fn fill(&self, keys: BuildKeys<'_>) -> Result<bool> {
+        let values = keys.values()?;
         if values.iter().all(Option::is_none) {
             return Ok(false);
         }
@@ -322,27 +350,6 @@ impl RuntimeFilter {
         // computes the same rows.
         let _ = self.values.set(values);
         Ok(true)
-    }
-
-    /// The distinct non-null values of every build key over `batches`
-    /// (`None` for a key with more than [`MAX_VALUES`]).
-    fn key_values(&self, batches: &[RecordBatch]) -> Result<Vec<Option<ArrayRef>>> {
-        let mut keys = Vec::with_capacity(self.build_keys.len());
-        for build in &self.build_keys {
-            let arrays = batches
-                .iter()
-                .map(|b| build.evaluate(b)?.into_array(b.num_rows()))
-                .collect::<datafusion::common::Result<Vec<ArrayRef>>>()?;
-            let all = if arrays.is_empty() {
-                let data_type = build.data_type(&self.build_schema)?;
-                arrow::array::new_empty_array(&data_type)
-            } else {
-                let refs: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
-                concat(&refs)?
-            };
-            keys.push(distinct_non_null(&all, MAX_VALUES)?);
-        }
-        Ok(keys)
     }
 
     /// The filter over one copy of it (whose children are the probe keys
@@ -376,25 +383,96 @@ impl RuntimeFilter {
     }
 }
 
-/// The distinct non-null values of `array`; `None` when there are more
-/// than `max`.
-fn distinct_non_null(array: &ArrayRef, max: usize) -> Result<Option<ArrayRef>> {
-    let mut seen = HashSet::new();
-    let mut keep = Vec::new();
-    for i in 0..array.len() {
-        if array.is_null(i) {
-            continue;
+/// The distinct values of a filter's build keys, gathered batch by batch
+/// as its build side is read ([`RuntimeFilter::gather`]).
+pub struct BuildKeys<'a> {
+    filter: &'a RuntimeFilter,
+    /// Per build key; `None` once it has more than [`MAX_VALUES`] values.
+    keys: Vec<Option<DistinctValues>>,
+    rows: u64,
+}
+
+/// The distinct non-null values of one key seen so far.
+struct DistinctValues {
+    data_type: DataType,
+    /// Values compared in Arrow's row format: one hash set for any type,
+    /// without a `ScalarValue` per row.
+    converter: RowConverter,
+    seen: HashSet<Box<[u8]>>,
+    /// The first row of each value, as slices of the batches read.
+    kept: Vec<ArrayRef>,
+}
+
+impl BuildKeys<'_> {
+    /// Adds a batch of the build side; false when reading on can't give a
+    /// filter: the side has more than [`MAX_BUILD_ROWS`] rows, or every key
+    /// more than [`MAX_VALUES`] values.
+    pub fn add(&mut self, batch: &RecordBatch) -> Result<bool> {
+        self.rows += batch.num_rows() as u64;
+        if self.rows > MAX_BUILD_ROWS {
+            self.keys.iter_mut().for_each(|key| *key = None);
+            return Ok(false);
         }
-        if seen.insert(ScalarValue::try_from_array(array, i)?) {
-            if keep.len() == max {
-                return Ok(None);
+        for (slot, expr) in self.keys.iter_mut().zip(&self.filter.build_keys) {
+            let Some(key) = slot else { continue };
+            let array = expr.evaluate(batch)?.into_array(batch.num_rows())?;
+            if !key.add(&array)? {
+                *slot = None;
             }
-            keep.push(u32::try_from(i).map_err(|_| {
-                BallistaError::Internal("runtime filter build side too large".into())
+        }
+        Ok(self.keys.iter().any(Option::is_some))
+    }
+
+    /// The rows added so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The distinct values of every key (`None` for a key with too many).
+    fn values(self) -> Result<Vec<Option<ArrayRef>>> {
+        self.keys
+            .into_iter()
+            .map(|key| key.map(DistinctValues::finish).transpose())
+            .collect()
+    }
+}
+
+impl DistinctValues {
+    /// Keeps the values of `array` not seen before; false when that makes
+    /// more than [`MAX_VALUES`].
+    fn add(&mut self, array: &ArrayRef) -> Result<bool> {
+        let rows = self.converter.convert_columns(&[Arc::clone(array)])?;
+        let mut new = Vec::new();
+        for i in 0..array.len() {
+            if array.is_null(i) {
+                continue;
+            }
+            let row = rows.row(i);
+            if self.seen.contains(row.as_ref()) {
+                continue;
+            }
+            if self.seen.len() == MAX_VALUES {
+                return Ok(false);
+            }
+            self.seen.insert(row.as_ref().into());
+            new.push(u32::try_from(i).map_err(|_| {
+                BallistaError::Internal("runtime filter build batch too large".into())
             })?);
         }
+        if !new.is_empty() {
+            self.kept
+                .push(take(array.as_ref(), &UInt32Array::from(new), None)?);
+        }
+        Ok(true)
     }
-    Ok(Some(take(array.as_ref(), &UInt32Array::from(keep), None)?))
+
+    fn finish(self) -> Result<ArrayRef> {
+        if self.kept.is_empty() {
+            return Ok(arrow::array::new_empty_array(&self.data_type));
+        }
+        let refs: Vec<&dyn Array> = self.kept.iter().map(AsRef::as_ref).collect();
+        Ok(concat(&refs)?)
+    }
 }
 
 /// `plan` with a `FilterExec` over every scan that holds one of `filters`
@@ -432,6 +510,7 @@ mod tests {
     use super::*;
     use arrow::array::{BooleanArray, Int64Array};
     use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::common::ScalarValue;
     use datafusion::physical_expr::expressions::{Column, Literal};
 
     fn schema(names: &[&str]) -> SchemaRef {
@@ -497,7 +576,7 @@ mod tests {
             build(vec![Some(3), Some(1), None]),
             build(vec![Some(3), Some(9)]),
         ];
-        f.values.set(f.key_values(&batches).unwrap()).unwrap();
+        f.values.set(gathered(&f, &batches)).unwrap();
         let predicate = f
             .predicate(&scan_copy(&dynamic), &schema(&["x", "p"]))
             .unwrap();
@@ -516,7 +595,7 @@ mod tests {
     fn a_build_side_without_keys_drops_every_probe_row() {
         for batches in [vec![], vec![build(vec![])], vec![build(vec![None, None])]] {
             let (f, dynamic) = filter();
-            f.values.set(f.key_values(&batches).unwrap()).unwrap();
+            f.values.set(gathered(&f, &batches)).unwrap();
             let predicate = f
                 .predicate(&scan_copy(&dynamic), &schema(&["x", "p"]))
                 .unwrap();
@@ -529,16 +608,66 @@ mod tests {
         }
     }
 
+    /// The values a filter would hold after reading `batches`.
+    fn gathered(f: &RuntimeFilter, batches: &[RecordBatch]) -> Vec<Option<ArrayRef>> {
+        let mut keys = f.gather().unwrap();
+        for batch in batches {
+            keys.add(batch).unwrap();
+        }
+        keys.values().unwrap()
+    }
+
     #[test]
-    fn a_key_with_too_many_values_gets_no_filter() {
+    fn a_key_with_too_many_values_gets_no_filter_and_stops_the_read() {
         let (f, _) = filter();
-        let many: Vec<Option<i64>> = (0..=MAX_VALUES as i64).map(Some).collect();
-        assert_eq!(f.key_values(&[build(many)]).unwrap().len(), 1);
+        let mut keys = f.gather().unwrap();
+        let at_most: Vec<Option<i64>> = (0..MAX_VALUES as i64).map(Some).collect();
+        assert!(keys.add(&build(at_most.clone())).unwrap());
+        // The same values again are no new ones.
+        assert!(keys.add(&build(at_most)).unwrap());
+        // One more is too many: reading on can't give a filter.
+        assert!(!keys.add(&build(vec![Some(MAX_VALUES as i64)])).unwrap());
+        assert!(keys.values().unwrap()[0].is_none());
         assert!(
-            f.key_values(&[build((0..=MAX_VALUES as i64).map(Some).collect())])
-                .unwrap()[0]
-                .is_none()
+            !f.fill(
+                f.gather()
+                    .map(|mut k| {
+                        k.add(&build((0..=MAX_VALUES as i64).map(Some).collect()))
+                            .unwrap();
+                        k
+                    })
+                    .unwrap()
+            )
+            .unwrap()
         );
+        assert!(!f.is_filled());
+    }
+
+    #[test]
+    fn few_keys_over_many_rows_fill_the_filter() {
+        // 200 k rows of 2,000 keys: five times the old bar of 40 k rows.
+        let (f, _) = filter();
+        let mut keys = f.gather().unwrap();
+        for _ in 0..20 {
+            let batch = build((0..10_000).map(|i| Some(i % 2_000)).collect());
+            assert!(keys.add(&batch).unwrap());
+        }
+        assert_eq!(keys.rows(), 200_000);
+        assert!(f.fill(keys).unwrap());
+        assert_eq!(f.values.get().unwrap()[0].as_ref().unwrap().len(), 2_000);
+    }
+
+    #[test]
+    fn a_build_side_over_the_row_bar_gets_no_filter() {
+        let (f, _) = filter();
+        let mut keys = f.gather().unwrap();
+        let batch = build(vec![Some(1); 100_000]);
+        let mut read = 0;
+        while keys.add(&batch).unwrap() {
+            read += 1;
+        }
+        assert_eq!(read as u64, MAX_BUILD_ROWS / 100_000);
+        assert!(!f.fill(keys).unwrap());
     }
 
     #[test]
@@ -548,9 +677,7 @@ mod tests {
             f.predicate(&scan_copy(&dynamic), &schema(&["x", "p"]))
                 .is_none()
         );
-        f.values
-            .set(f.key_values(&[build(vec![Some(1)])]).unwrap())
-            .unwrap();
+        f.values.set(gathered(&f, &[build(vec![Some(1)])])).unwrap();
         assert!(
             f.predicate(&scan_copy(&dynamic), &schema(&["x", "y"]))
                 .is_none()

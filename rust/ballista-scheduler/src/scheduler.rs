@@ -486,8 +486,8 @@ impl Scheduler {
         if !runtime_filter::small_enough(locations) {
             return Ok(None);
         }
-        let mut batches = Vec::new();
-        for loc in locations {
+        let mut keys = filter.gather()?;
+        'read: for loc in locations {
             let executor = loc.executor.as_ref().ok_or_else(|| {
                 BallistaError::Internal(format!(
                     "stage {} partition {} has no executor",
@@ -495,16 +495,21 @@ impl Scheduler {
                 ))
             })?;
             let mut conn = self.conn(executor).await?;
-            let stream = conn.fetch(&partition_ticket(loc)).await?;
-            let read: Vec<_> = stream
-                .try_collect()
+            let mut stream = conn.fetch(&partition_ticket(loc)).await?;
+            while let Some(batch) = stream
+                .try_next()
                 .await
-                .map_err(|e| from_flight_error(e, conn.url()))?;
-            batches.extend(read);
+                .map_err(|e| from_flight_error(e, conn.url()))?
+            {
+                // Stops at the first batch that makes a filter impossible
+                // (every key has too many values).
+                if !keys.add(&batch)? {
+                    break 'read;
+                }
+            }
         }
-        Ok(filter
-            .fill(&batches)?
-            .then(|| batches.iter().map(|b| b.num_rows() as u64).sum()))
+        let rows = keys.rows();
+        Ok(filter.fill(keys)?.then_some(rows))
     }
 
     async fn conn(&self, executor: &pb::ExecutorEndpoint) -> Result<FlightConn> {
