@@ -399,7 +399,7 @@ struct DistinctValues {
     /// without a `ScalarValue` per row.
     converter: RowConverter,
     seen: HashSet<Box<[u8]>>,
-    /// The first row of each value, as slices of the batches read.
+    /// One row of each value, taken from the batches read.
     kept: Vec<ArrayRef>,
 }
 
