@@ -34,22 +34,24 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
-use arrow::compute::{concat, take};
-use arrow::datatypes::{DataType, SchemaRef};
-use arrow::row::{RowConverter, SortField};
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::compute::is_not_null;
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
 use datafusion::common::NullEquality;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::logical_expr::EmitTo;
 use datafusion::physical_expr::Partitioning;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{DynamicFilterPhysicalExpr, InListExpr, lit};
 use datafusion::physical_expr::utils::{conjunction_opt, reassign_expr_columns};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::ExecutionPlanProperties;
+use datafusion::physical_plan::aggregates::group_values::{GroupValues, new_group_values};
+use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
@@ -321,13 +323,12 @@ impl RuntimeFilter {
             .build_keys
             .iter()
             .map(|key| {
-                let data_type = key.data_type(&self.build_schema)?;
-                let converter = RowConverter::new(vec![SortField::new(data_type.clone())])?;
+                let field = Field::new("key", key.data_type(&self.build_schema)?, true);
+                let values =
+                    new_group_values(Arc::new(Schema::new(vec![field])), &GroupOrdering::None)?;
                 Ok(Some(DistinctValues {
-                    data_type,
-                    converter,
-                    seen: HashSet::new(),
-                    kept: Vec::new(),
+                    values,
+                    groups: Vec::new(),
                 }))
             })
             .collect::<Result<_>>()?;
@@ -392,15 +393,13 @@ pub struct BuildKeys<'a> {
     rows: u64,
 }
 
-/// The distinct non-null values of one key seen so far.
+/// The distinct non-null values of one key seen so far, kept as
+/// DataFusion's hash aggregation keeps its group keys.
 struct DistinctValues {
-    data_type: DataType,
-    /// Values compared in Arrow's row format: one hash set for any type,
-    /// without a `ScalarValue` per row.
-    converter: RowConverter,
-    seen: HashSet<Box<[u8]>>,
-    /// One row of each value, taken from the batches read.
-    kept: Vec<ArrayRef>,
+    values: Box<dyn GroupValues>,
+    /// The group of each row of the last batch (not needed, but `intern`
+    /// writes it).
+    groups: Vec<usize>,
 }
 
 impl BuildKeys<'_> {
@@ -441,37 +440,20 @@ impl DistinctValues {
     /// Keeps the values of `array` not seen before; false when that makes
     /// more than [`MAX_VALUES`].
     fn add(&mut self, array: &ArrayRef) -> Result<bool> {
-        let rows = self.converter.convert_columns(&[Arc::clone(array)])?;
-        let mut new = Vec::new();
-        for i in 0..array.len() {
-            if array.is_null(i) {
-                continue;
-            }
-            let row = rows.row(i);
-            if self.seen.contains(row.as_ref()) {
-                continue;
-            }
-            if self.seen.len() == MAX_VALUES {
-                return Ok(false);
-            }
-            self.seen.insert(row.as_ref().into());
-            new.push(u32::try_from(i).map_err(|_| {
-                BallistaError::Internal("runtime filter build batch too large".into())
-            })?);
-        }
-        if !new.is_empty() {
-            self.kept
-                .push(take(array.as_ref(), &UInt32Array::from(new), None)?);
-        }
-        Ok(true)
+        let array = if array.null_count() > 0 {
+            arrow::compute::filter(array, &is_not_null(array)?)?
+        } else {
+            Arc::clone(array)
+        };
+        self.values.intern(&[array], &mut self.groups)?;
+        Ok(self.values.len() <= MAX_VALUES)
     }
 
-    fn finish(self) -> Result<ArrayRef> {
-        if self.kept.is_empty() {
-            return Ok(arrow::array::new_empty_array(&self.data_type));
-        }
-        let refs: Vec<&dyn Array> = self.kept.iter().map(AsRef::as_ref).collect();
-        Ok(concat(&refs)?)
+    fn finish(mut self) -> Result<ArrayRef> {
+        let mut columns = self.values.emit(EmitTo::All)?;
+        columns
+            .pop()
+            .ok_or_else(|| BallistaError::Internal("distinct build keys without a column".into()))
     }
 }
 
