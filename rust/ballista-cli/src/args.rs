@@ -223,6 +223,30 @@ pub struct ExecutorArgs {
     /// Interpreter of the Python UDF workers (needs pyarrow and cloudpickle) [default: $BALLISTA_PYTHON, else python3]
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// How tasks read local table files: `mmap` maps them (no copy; a file
+    /// truncated in place while read faults the executor), `pread` copies
+    /// every range into a new buffer
+    #[arg(long, value_name = "HOW", env = "BALLISTA_LOCAL_READS", value_enum, default_value_t = LocalReadsArg::Mmap)]
+    pub local_reads: LocalReadsArg,
+}
+
+/// `--local-reads`: the executor's [`LocalReads`](ballista_executor::LocalReads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LocalReadsArg {
+    /// Byte ranges of 64 KiB or more come from memory maps
+    Mmap,
+    /// Every byte range is copied with pread(2)
+    Pread,
+}
+
+impl LocalReadsArg {
+    /// The executor's setting.
+    pub fn to_config(self) -> ballista_executor::LocalReads {
+        match self {
+            Self::Mmap => ballista_executor::LocalReads::Mmap,
+            Self::Pread => ballista_executor::LocalReads::Pread,
+        }
+    }
 }
 
 impl ExecutorArgs {
@@ -502,6 +526,13 @@ mod tests {
         assert_eq!(args.memory_limit, Some(1 << 30));
         assert_eq!(args.work_dir, Some(PathBuf::from("/tmp/x")));
         assert_eq!(args.addr().to_string(), "127.0.0.1:0");
+        assert_eq!(args.local_reads, LocalReadsArg::Mmap);
+        let Command::Executor(args) = parse(&["executor", "--local-reads", "pread"]).unwrap()
+        else {
+            panic!("expected executor")
+        };
+        assert_eq!(args.local_reads, LocalReadsArg::Pread);
+        assert!(parse(&["executor", "--local-reads", "direct"]).is_err());
 
         let Command::Sql(args) = parse(&["sql", "-f", "q.sql"]).unwrap() else {
             panic!("expected sql")

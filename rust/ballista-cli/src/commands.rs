@@ -92,6 +92,7 @@ pub async fn run_executor(args: ExecutorArgs) -> Result<()> {
             .python
             .clone()
             .unwrap_or_else(ballista_executor::config::default_python),
+        local_reads: args.local_reads.to_config(),
         ..ExecutorConfig::default()
     };
     let handle = Executor::start(config).await.map_err(CliError::query)?;

@@ -52,6 +52,23 @@ pub struct ExecutorConfig {
     /// slots, since one task may hold a scalar-UDF worker and a
     /// map-batches worker at once).
     pub python_workers: Option<usize>,
+    /// How tasks read local (`file://`) table files: from memory maps (the
+    /// default) or copied with `pread` (`crate::local_files` says why and
+    /// what the trade is).
+    pub local_reads: LocalReads,
+}
+
+/// How an executor's tasks read byte ranges of local table files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LocalReads {
+    /// Ranges of 64 KiB or more come from a memory map of the file: no
+    /// copy, no new buffer. A file truncated in place while it is read
+    /// faults the executor.
+    #[default]
+    Mmap,
+    /// Every range is copied into a new buffer (`object_store`'s
+    /// `LocalFileSystem`, DataFusion's default).
+    Pread,
 }
 
 impl ExecutorConfig {
@@ -84,6 +101,7 @@ impl Default for ExecutorConfig {
             fetch_concurrency: crate::shuffle::DEFAULT_FETCH_CONCURRENCY,
             python: default_python(),
             python_workers: None,
+            local_reads: LocalReads::default(),
         }
     }
 }

@@ -23,6 +23,7 @@ use ballista_proto::v1 as pb;
 use datafusion::execution::TaskContext;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
@@ -31,8 +32,9 @@ use tokio::task::{AbortHandle, JoinHandle};
 use tracing::{info, warn};
 
 use crate::codec::ExecutorCodec;
-use crate::config::ExecutorConfig;
+use crate::config::{ExecutorConfig, LocalReads};
 use crate::flight_service::ExecutorFlightService;
+use crate::local_files::MappedLocalFiles;
 use crate::shuffle::{ConnectionCache, RESULT_DIR, job_dir, validate_job_id};
 use crate::task;
 
@@ -312,6 +314,12 @@ impl ExecutorState {
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         }
         let runtime = runtime.build_arc()?;
+        if config.local_reads == LocalReads::Mmap {
+            runtime.register_object_store(
+                ObjectStoreUrl::local_filesystem().as_ref(),
+                Arc::new(MappedLocalFiles::new()),
+            );
+        }
         let session = SessionStateBuilder::new()
             .with_default_features()
             .with_runtime_env(Arc::clone(&runtime))
@@ -829,6 +837,24 @@ mod tests {
         let status = state.outcome(&task_id, endless).await;
         assert_eq!(status.state, pb::TaskState::Cancelled as i32);
         assert_eq!(status.executor_id, "e");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tasks_read_local_files_through_maps_unless_told_to_copy() {
+        let dir = std::env::temp_dir().join(format!("ballista-reads-{}", uuid::Uuid::new_v4()));
+        let file_store = |local_reads| {
+            let config = ExecutorConfig {
+                local_reads,
+                ..ExecutorConfig::default()
+            };
+            let state =
+                ExecutorState::new(&config, pb::ExecutorEndpoint::default(), dir.clone()).unwrap();
+            let url = ObjectStoreUrl::local_filesystem();
+            state.runtime.object_store(&url).unwrap().to_string()
+        };
+        assert!(file_store(LocalReads::Mmap).starts_with("MappedLocalFiles"));
+        assert!(file_store(LocalReads::Pread).starts_with("LocalFileSystem"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

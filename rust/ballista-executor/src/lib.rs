@@ -14,7 +14,9 @@
 //!   the on-disk layout of shuffle data;
 //! - [`codec`]: [`ExecutorCodec`], which decodes (and encodes) those
 //!   operators inside a stage plan;
-//! - [`config`]: the executor's settings, [`ExecutorConfig`].
+//! - [`config`]: the executor's settings, [`ExecutorConfig`];
+//! - [`local_files`]: the `file://` object store of tasks, which serves
+//!   byte ranges of table files from memory maps.
 //!
 //! What this crate must not do: plan queries, pick executors for tasks or
 //! track jobs (that is the scheduler's), or define a wire message (those
@@ -34,6 +36,7 @@ pub mod codec;
 pub mod config;
 pub mod executor;
 mod flight_service;
+pub mod local_files;
 pub mod narrow;
 pub mod python_udf;
 pub mod shuffle;
@@ -41,6 +44,6 @@ mod task;
 
 pub use ballista_core::{BallistaError, Result};
 pub use codec::ExecutorCodec;
-pub use config::ExecutorConfig;
+pub use config::{ExecutorConfig, LocalReads};
 pub use executor::{Executor, ExecutorHandle};
 pub use python_udf::PythonWorkerPool;
