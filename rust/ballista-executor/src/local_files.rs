@@ -62,16 +62,26 @@ impl fmt::Display for MappedLocalFiles {
 }
 
 /// Maps `span` of `file` (already checked against the file's length) and
-/// returns it as bytes that keep the map alive.
+/// returns it as bytes that keep the map alive. An empty span maps nothing.
+///
+/// Also how shuffle files are read (`shuffle::ipc`): those are written once
+/// by this executor, renamed into place and only ever deleted, which a map
+/// survives.
 #[allow(unsafe_code)]
-fn map_span(file: &File, span: Range<u64>, path: &std::path::Path) -> Result<Bytes> {
-    let len = usize::try_from(span.end - span.start).map_err(|e| generic(path, e))?;
+pub(crate) fn map_file_range(file: &File, span: Range<u64>) -> std::io::Result<Bytes> {
+    let len = usize::try_from(span.end - span.start).map_err(std::io::Error::other)?;
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
     // SAFETY: the map is read-only and private to this process. What no
     // check can rule out is another process truncating the file while it is
     // mapped (module documentation): table files are written once.
-    let map: Mmap = unsafe { MmapOptions::new().offset(span.start).len(len).map(file) }
-        .map_err(|e| generic(path, e))?;
+    let map: Mmap = unsafe { MmapOptions::new().offset(span.start).len(len).map(file) }?;
     Ok(Bytes::from_owner(map))
+}
+
+fn map_span(file: &File, span: Range<u64>, path: &std::path::Path) -> Result<Bytes> {
+    map_file_range(file, span).map_err(|e| generic(path, e))
 }
 
 fn generic(

@@ -1,10 +1,12 @@
 //! Arrow IPC stream files on local disk: writing a task's partitions on a
 //! blocking thread, and reading a file back as a stream of batches.
 //!
-//! File I/O is synchronous, so it runs on tokio's blocking pool and talks to
-//! the async side through bounded channels: a slow disk slows the task
-//! down instead of stalling the runtime's worker threads, and at most a few
-//! batches are in flight at any time.
+//! Writing is synchronous file I/O, so it runs on tokio's blocking pool and
+//! talks to the async side through bounded channels: a slow disk slows the
+//! task down instead of stalling the runtime's worker threads, and at most a
+//! few batches are in flight at any time. Reading maps the file and decodes
+//! it in place, which needs no I/O of its own: pages fault in as batches are
+//! used.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -13,9 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, GenericByteViewArray, RecordBatch};
+use arrow::buffer::Buffer;
 use arrow::datatypes::{ByteViewType, DataType, SchemaRef};
 use arrow::ipc::CompressionType;
-use arrow::ipc::reader::StreamReader;
+use arrow::ipc::reader::StreamDecoder;
 use arrow::ipc::writer::{IpcWriteOptions, StreamWriter};
 use ballista_core::error::panic_message;
 use ballista_core::{BallistaError, Result};
@@ -25,6 +28,8 @@ use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
+
+use crate::local_files::map_file_range;
 
 /// Batches queued between the task and its file writer, and between a file
 /// reader and its consumer.
@@ -351,51 +356,95 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> BallistaError {
 }
 
 /// Opens the IPC stream file at `path` and returns its schema and its
-/// batches, read lazily on a blocking thread with at most a couple of
-/// batches buffered. The reader thread stops when the stream is dropped.
+/// batches.
+///
+/// The file is memory-mapped and decoded in place (`local_files` says why
+/// maps): the batches' buffers are the file's pages, nothing is copied, and
+/// the map lives as long as any batch does. A shuffle file is written once,
+/// renamed into place and only ever deleted, which a map survives.
 pub(crate) async fn open_ipc_file(
     path: PathBuf,
 ) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch>>)> {
-    let opened = tokio::task::spawn_blocking(move || -> Result<_> {
+    let mapped = tokio::task::spawn_blocking(move || -> Result<_> {
         let file = open_file(&path)?;
-        let reader = StreamReader::try_new_buffered(file, None).map_err(|e| {
-            BallistaError::Execution(format!(
-                "`{}` is not an Arrow IPC stream: {e}",
-                path.display()
-            ))
-        })?;
-        Ok((reader, path))
+        let len = file
+            .metadata()
+            .map_err(|e| io_error("read the size of", &path, e))?
+            .len();
+        let bytes = map_file_range(&file, 0..len).map_err(|e| io_error("map", &path, e))?;
+        Ok((Buffer::from(bytes), path))
     })
     .await
     .map_err(|e| BallistaError::Internal(format!("opening a shuffle file failed: {e}")))?;
-    let (reader, path) = opened?;
-    let schema = reader.schema();
+    let (buffer, path) = mapped?;
+    let mut file = MappedIpcStream {
+        decoder: StreamDecoder::new(),
+        buffer,
+        path,
+        done: false,
+    };
+    let first = file.next_batch();
+    let Some(schema) = file.decoder.schema() else {
+        let why = first
+            .err()
+            .map_or_else(|| "no schema message".to_string(), |e| e.to_string());
+        return Err(BallistaError::Execution(format!(
+            "`{}` is not an Arrow IPC stream: {why}",
+            file.path.display()
+        )));
+    };
+    let rest = std::iter::from_fn(move || file.next_batch().transpose());
+    Ok((
+        schema,
+        futures::stream::iter(first.transpose().into_iter().chain(rest)).boxed(),
+    ))
+}
 
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::task::spawn_blocking(move || {
-        // A panic in the IPC decoder on a damaged file must end the stream
-        // with an error, not silently: a truncated partition is a wrong
-        // result.
-        let read = std::panic::AssertUnwindSafe(|| {
-            for item in reader {
-                let failed = item.is_err();
-                let item = item.map_err(|e| {
-                    BallistaError::Execution(format!("reading `{}`: {e}", path.display()))
-                });
-                if tx.blocking_send(item).is_err() || failed {
-                    return;
-                }
-            }
-        });
-        if let Err(panic) = std::panic::catch_unwind(read) {
-            let _ = tx.blocking_send(Err(BallistaError::Internal(format!(
-                "reading `{}` panicked: {}",
-                path.display(),
-                panic_message(panic.as_ref())
-            ))));
+/// An IPC stream file's map and the decoder walking it.
+struct MappedIpcStream {
+    decoder: StreamDecoder,
+    /// What is left of the file.
+    buffer: Buffer,
+    path: PathBuf,
+    done: bool,
+}
+
+impl MappedIpcStream {
+    /// The next batch; `None` at the end of the stream. A file that ends in
+    /// the middle of a message is an error: a truncated partition is a wrong
+    /// result, never a short one.
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        if self.done {
+            return Ok(None);
         }
-    });
-    Ok((schema, ReceiverStream::new(rx).boxed()))
+        // A panic in the IPC decoder on a damaged file must end the stream
+        // with an error, not the task.
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match self.decoder.decode(&mut self.buffer)? {
+                Some(batch) => Ok(Some(batch)),
+                None => self.decoder.finish().map(|()| None),
+            }
+        }));
+        let reading = |e: String| format!("reading `{}`: {e}", self.path.display());
+        match decoded {
+            Ok(Ok(Some(batch))) => Ok(Some(batch)),
+            Ok(Ok(None)) => {
+                self.done = true;
+                Ok(None)
+            }
+            Ok(Err(e)) => {
+                self.done = true;
+                Err(BallistaError::Execution(reading(e.to_string())))
+            }
+            Err(panic) => {
+                self.done = true;
+                Err(BallistaError::Internal(format!(
+                    "{} panicked",
+                    reading(panic_message(panic.as_ref()))
+                )))
+            }
+        }
+    }
 }
 
 /// One encapsulated message of an Arrow IPC stream, undecoded: its
@@ -530,5 +579,100 @@ mod tests {
         let kept = compact_views(&whole).unwrap();
         assert!(Arc::ptr_eq(kept.column(0), whole.column(0)));
         assert_eq!(kept.column(0).len(), 10_000);
+    }
+
+    /// Writes `batches` as an IPC stream file of `dir`, compressed or not.
+    fn stream_file(
+        dir: &tempfile::TempDir,
+        batches: &[RecordBatch],
+        compression: pb::ShuffleCompression,
+    ) -> PathBuf {
+        let path = dir.path().join(format!("{compression:?}.arrow"));
+        let file = File::create(&path).unwrap();
+        let options = write_options(compression).unwrap();
+        let mut w =
+            StreamWriter::try_new_with_options(file, &batches[0].schema(), options).unwrap();
+        for batch in batches {
+            w.write(batch).unwrap();
+        }
+        w.finish().unwrap();
+        path
+    }
+
+    fn batches() -> Vec<RecordBatch> {
+        (0..3u32)
+            .map(|b| {
+                let ids = UInt32Array::from_iter_values(b * 1000..(b + 1) * 1000);
+                let names = StringViewArray::from_iter_values(
+                    (b * 1000..(b + 1) * 1000).map(|i| format!("name number {i}")),
+                );
+                RecordBatch::try_from_iter([
+                    ("id", Arc::new(ids) as ArrayRef),
+                    ("name", Arc::new(names) as ArrayRef),
+                ])
+                .unwrap()
+            })
+            .collect()
+    }
+
+    async fn read_all(path: PathBuf) -> Result<(SchemaRef, Vec<Result<RecordBatch>>)> {
+        let (schema, stream) = open_ipc_file(path).await?;
+        Ok((schema, stream.collect().await))
+    }
+
+    #[tokio::test]
+    async fn mapped_files_read_back_the_batches_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = batches();
+        for codec in [
+            pb::ShuffleCompression::None,
+            pb::ShuffleCompression::Zstd,
+            pb::ShuffleCompression::Unspecified,
+        ] {
+            let (schema, read) = read_all(stream_file(&dir, &written, codec)).await.unwrap();
+            assert_eq!(schema, written[0].schema());
+            let read: Vec<RecordBatch> = read.into_iter().map(Result::unwrap).collect();
+            assert_eq!(read, written, "{codec:?}");
+        }
+        // A file of a schema and no batches.
+        let path = dir.path().join("empty.arrow");
+        let mut w =
+            StreamWriter::try_new(File::create(&path).unwrap(), &written[0].schema()).unwrap();
+        w.finish().unwrap();
+        let (schema, read) = read_all(path).await.unwrap();
+        assert_eq!((schema, read.len()), (written[0].schema(), 0));
+    }
+
+    #[tokio::test]
+    async fn damaged_files_are_errors_that_name_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole =
+            std::fs::read(stream_file(&dir, &batches(), pb::ShuffleCompression::None)).unwrap();
+
+        // Cut in the middle of the second batch: the first is read, then an
+        // error, never a short partition.
+        let cut = dir.path().join("cut.arrow");
+        std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+        let (_, read) = read_all(cut).await.unwrap();
+        assert!(read[0].is_ok());
+        let err = read.last().unwrap().as_ref().unwrap_err().to_string();
+        assert!(err.contains("cut.arrow"), "{err}");
+
+        for (name, bytes) in [
+            ("zero.arrow", &[][..]),
+            ("junk.arrow", &b"not arrow at all"[..]),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let err = read_all(path).await.unwrap_err().to_string();
+            assert!(
+                err.contains(name) && err.contains("not an Arrow IPC stream"),
+                "{err}"
+            );
+        }
+        let err = read_all(dir.path().join("missing.arrow"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BallistaError::NotFound(_)), "{err}");
     }
 }
