@@ -35,8 +35,11 @@ use std::sync::Arc;
 use ballista_core::Result;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{JoinType, NullEquality};
+use datafusion::config::ConfigOptions;
 use datafusion::physical_expr::expressions::{Column, DynamicFilterPhysicalExpr};
-use datafusion::physical_expr::{Partitioning, PhysicalExpr};
+use datafusion::physical_expr::{Distribution, Partitioning, PhysicalExpr};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::combine_partial_final_agg::CombinePartialFinalAggregate;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, PhysicalGroupBy};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::joins::{
@@ -47,9 +50,50 @@ use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, replace_children_if_necessary,
 };
 
-/// Applies the rewrites of this module everywhere in `plan`.
+/// Applies the rewrites of this module everywhere in `plan`, then drops the
+/// repartitions they made redundant ([`drop_satisfied_repartition`]). A
+/// partial and a final aggregation left next to each other become one
+/// (DataFusion's own `CombinePartialFinalAggregate`): the rows of a group
+/// are all in one partition already.
 pub fn make_task_local(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
-    Ok(plan.transform_up(rewrite_join).map(|t| t.data)?)
+    let plan = plan.transform_up(rewrite_join)?.data;
+    let plan = plan.transform_up(drop_satisfied_repartition)?.data;
+    Ok(CombinePartialFinalAggregate::new().optimize(plan, &ConfigOptions::default())?)
+}
+
+/// A hash `RepartitionExec` whose input is already hash-partitioned on the
+/// same keys, into as many partitions, moves no row between partitions:
+/// it is dropped, and with it a shuffle and a stage boundary.
+///
+/// Why there are such: a join rewritten above into a `Partitioned` one
+/// emits rows partitioned by its keys, which DataFusion did not know when
+/// it placed the repartition of an aggregation grouped by those keys (TPC-H
+/// Q13 groups its customer–orders left join by the customer key).
+fn drop_satisfied_repartition(
+    plan: Arc<dyn ExecutionPlan>,
+) -> datafusion::common::Result<Transformed<Arc<dyn ExecutionPlan>>> {
+    let node: &dyn ExecutionPlan = plan.as_ref();
+    let Some(repartition) = node.downcast_ref::<RepartitionExec>() else {
+        return Ok(Transformed::no(plan));
+    };
+    let (Partitioning::Hash(keys, n), input) = (repartition.partitioning(), repartition.input())
+    else {
+        return Ok(Transformed::no(plan));
+    };
+    let has = input.output_partitioning();
+    let satisfied = matches!(has, Partitioning::Hash(_, count) if count == n)
+        && has
+            .satisfaction(
+                &Distribution::KeyPartitioned(keys.clone()),
+                input.equivalence_properties(),
+                false,
+            )
+            .is_satisfied();
+    if satisfied {
+        Ok(Transformed::yes(Arc::clone(input)))
+    } else {
+        Ok(Transformed::no(plan))
+    }
 }
 
 /// Whether a join of this type emits build-side rows after the whole probe
@@ -377,5 +421,68 @@ mod tests {
                 "{join_type}"
             );
         }
+    }
+
+    /// `SELECT <key> FROM build LEFT JOIN probe GROUP BY <key>` as DataFusion
+    /// plans it over a `CollectLeft` join: partial aggregation, a hash
+    /// repartition on the key, final aggregation.
+    fn grouped_left_join(key: &str) -> Arc<dyn ExecutionPlan> {
+        let join = collect_left(JoinType::Left, false);
+        let group_by =
+            PhysicalGroupBy::new_single(vec![(col(key, &join.schema()).unwrap(), key.to_string())]);
+        let partial = Arc::new(
+            AggregateExec::try_new(
+                AggregateMode::Partial,
+                group_by.clone(),
+                vec![],
+                vec![],
+                Arc::clone(&join),
+                join.schema(),
+            )
+            .unwrap(),
+        );
+        let keys = vec![col(key, &partial.schema()).unwrap()];
+        let repartition =
+            Arc::new(RepartitionExec::try_new(partial, Partitioning::Hash(keys, 2)).unwrap());
+        Arc::new(
+            AggregateExec::try_new(
+                AggregateMode::FinalPartitioned,
+                group_by.as_final(),
+                vec![],
+                vec![],
+                repartition,
+                join.schema(),
+            )
+            .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_aggregation_by_the_key_of_a_partitioned_join_is_not_shuffled_again() {
+        let repartitions = |plan: &Arc<dyn ExecutionPlan>| {
+            let text = displayable(plan.as_ref()).indent(true).to_string();
+            text.matches("RepartitionExec").count()
+        };
+        // Grouped by the join's key: the join's output is partitioned by it
+        // once the join is `Partitioned`, so only its inputs are shuffled.
+        let plan = grouped_left_join("l");
+        let expected = run_in_one_process(&plan).await;
+        assert_eq!(expected, vec![Some(1), Some(2), Some(3), Some(4)]);
+        let rewritten = make_task_local(Arc::clone(&plan)).unwrap();
+        assert_eq!(repartitions(&rewritten), 2);
+        // ... and the partial and final aggregations are one.
+        let text = displayable(rewritten.as_ref()).indent(true).to_string();
+        assert_eq!(text.matches("AggregateExec").count(), 1, "{text}");
+        assert!(text.contains("mode=SinglePartitioned"), "{text}");
+        assert_eq!(run_as_tasks(&rewritten).await, expected);
+
+        // Grouped by another column: that repartition stays.
+        let plan = grouped_left_join("r");
+        let rewritten = make_task_local(Arc::clone(&plan)).unwrap();
+        assert_eq!(repartitions(&rewritten), 3);
+        assert_eq!(
+            run_as_tasks(&rewritten).await,
+            run_in_one_process(&plan).await
+        );
     }
 }
