@@ -11,15 +11,15 @@
 //!
 //! What it does not change: listing, metadata, writes and whole-file reads
 //! go to `LocalFileSystem` as before, and so do small ranges (a map costs
-//! more than copying a few pages: footers, page indexes). A range past the
-//! end of the file is refused before anything is mapped, with the same error
-//! `LocalFileSystem` gives.
+//! more than copying a few pages: footers, page indexes). A range that is
+//! not within the file is refused before anything is mapped, with an error
+//! naming the file, the range and the file's length.
 //!
-//! The one hazard of maps (documented in `docs/configuration.md`): a file
-//! truncated *in place* while a task reads it makes the executor fault
-//! (SIGBUS) instead of failing the task. Table files are replaced by writing
-//! new files, never truncated, so maps are the default; `--local-reads
-//! pread` turns them off.
+//! The one hazard of maps (README, "Decisions"; `docs/architecture.md`,
+//! "Executor"): a file truncated *in place* while a task reads it makes the
+//! executor fault (SIGBUS) instead of failing the task. Table files are
+//! replaced by writing new files, never truncated, so maps are the default;
+//! `--local-reads pread` turns them off.
 
 use std::fmt;
 use std::fs::File;
@@ -73,9 +73,10 @@ pub(crate) fn map_file_range(file: &File, span: Range<u64>) -> std::io::Result<B
     if len == 0 {
         return Ok(Bytes::new());
     }
-    // SAFETY: the map is read-only and private to this process. What no
-    // check can rule out is another process truncating the file while it is
-    // mapped (module documentation): table files are written once.
+    // SAFETY: the map is read-only and private to this process, and the
+    // callers checked `span` against the file's length. What no check can
+    // rule out is another process truncating the file while it is mapped
+    // (module documentation): table and shuffle files are written once.
     let map: Mmap = unsafe { MmapOptions::new().offset(span.start).len(len).map(file) }?;
     Ok(Bytes::from_owner(map))
 }
@@ -94,7 +95,7 @@ fn generic(
     }
 }
 
-/// `LocalFileSystem`'s error for a range past the end of a file.
+/// The error for a range that is not within a file of `len` bytes.
 fn past_end(
     path: &std::path::Path,
     range: &Range<u64>,
@@ -103,7 +104,7 @@ fn past_end(
     datafusion::object_store::Error::Generic {
         store: "MappedLocalFiles",
         source: format!(
-            "{}: requested range {}..{} is past the end of the file ({len} bytes)",
+            "{}: requested range {}..{} is not within the file ({len} bytes)",
             path.display(),
             range.start,
             range.end
@@ -293,7 +294,7 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("data.bin") && text.contains("past the end"),
+            text.contains("data.bin") && text.contains("not within the file (200000 bytes)"),
             "{text}"
         );
         let missing = Path::from_absolute_path(dir.path().join("gone.parquet")).unwrap();
