@@ -57,8 +57,12 @@ use datafusion::physical_plan::{
 /// are all in one partition already.
 pub fn make_task_local(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
     let plan = plan.transform_up(rewrite_join)?.data;
-    let plan = plan.transform_up(drop_satisfied_repartition)?.data;
-    Ok(CombinePartialFinalAggregate::new().optimize(plan, &ConfigOptions::default())?)
+    let dropped = plan.transform_up(drop_satisfied_repartition)?;
+    if !dropped.transformed {
+        // DataFusion combined what it could when it planned.
+        return Ok(dropped.data);
+    }
+    Ok(CombinePartialFinalAggregate::new().optimize(dropped.data, &ConfigOptions::default())?)
 }
 
 /// A hash `RepartitionExec` whose input is already hash-partitioned on the
@@ -260,20 +264,14 @@ fn probe_as_one_partition(
     Ok(Transformed::yes(rewritten))
 }
 
-/// `input` hash-partitioned on `keys` into `n` partitions (as it is when it
-/// already is).
+/// `input` hash-repartitioned on `keys` into `n` partitions. Where it
+/// already is partitioned so, [`drop_satisfied_repartition`] removes the
+/// repartition again.
 fn hash_partitioned(
     input: Arc<dyn ExecutionPlan>,
     keys: Vec<Arc<dyn PhysicalExpr>>,
     n: usize,
 ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
-    if let Partitioning::Hash(existing, count) = input.output_partitioning()
-        && *count == n
-        && existing.len() == keys.len()
-        && existing.iter().zip(&keys).all(|(a, b)| a.eq(b))
-    {
-        return Ok(input);
-    }
     Ok(Arc::new(RepartitionExec::try_new(
         input,
         Partitioning::Hash(keys, n),
