@@ -22,7 +22,7 @@ use futures::TryStreamExt;
 use prost::Message;
 use tokio::sync::Notify;
 
-use crate::planner::{StageOptions, dag_text, explain_stages};
+use crate::planner::{StageOptions, dag_text, encode_stage, explain_stages};
 use crate::runtime_filter::{self, RuntimeFilter};
 use crate::session::{Catalog, Planned};
 use crate::state::{Effect, Job, SchedulerState};
@@ -198,7 +198,9 @@ impl Scheduler {
         let job_id = new_job_id();
         // Encode every stage now, so a plan outside the spec fails at
         // submission with a clear error rather than at launch.
-        explain_stages(&q.stages, &job_id)?;
+        for stage in &q.stages.stages {
+            encode_stage(stage, &job_id, None)?;
+        }
         let dag = dag_text(&q.stages);
         let name = if query.job_name.is_empty() {
             match &query.query {

@@ -48,8 +48,14 @@ impl ExecutorEntry {
 
     /// Whether the executor's advertised capabilities cover `req`.
     pub fn can_run(&self, req: &PlanRequirements) -> bool {
-        let caps = self.registration.capabilities.clone().unwrap_or_default();
-        req.unmet_by(&caps).is_empty()
+        // Called per executor and task on every scheduling pass: the
+        // capabilities (every function name) are borrowed, not cloned.
+        match &self.registration.capabilities {
+            Some(caps) => req.unmet_by(caps).is_empty(),
+            None => req
+                .unmet_by(&pb::ExecutorCapabilities::default())
+                .is_empty(),
+        }
     }
 
     /// The executor's endpoint.
@@ -923,14 +929,23 @@ impl SchedulerState {
     pub fn assign_tasks(&mut self) -> (Vec<Assignment>, Vec<Effect>) {
         let mut assignments = Vec::new();
         let mut effects = Vec::new();
-        let order = self.order.clone();
-        for job_id in order {
+        // Ended jobs stay in `order` until they expire (hundreds over a
+        // benchmark run), and this runs on every event: only the ids of
+        // jobs still running are copied.
+        let active: Vec<String> = self
+            .order
+            .iter()
+            .filter(|id| self.jobs.get(*id).is_some_and(|j| !j.is_terminal()))
+            .cloned()
+            .collect();
+        for job_id in active {
             if self.executors.values().all(|e| e.free_slots == 0) {
                 break;
             }
             let Some(job) = self.jobs.get_mut(&job_id) else {
                 continue;
             };
+            // A job failed earlier in this pass.
             if job.is_terminal() {
                 continue;
             }
@@ -1029,6 +1044,12 @@ fn assign_job(
         // to be filled in (or given up), which `filling` asks for.
         let waits_for_filters = filling(job, stage_id, effects);
         if waits_for_filters || job.awaits_broadcast(stage_id) {
+            continue;
+        }
+        // Every slot is taken (by this job's earlier stages, or before this
+        // pass): no task could launch, so the stage is not encoded. Filters
+        // above are still asked for, to be filled in while the slots work.
+        if executors.values().all(|e| e.free_slots == 0) {
             continue;
         }
         // Encode the stage once for all its tasks: a task differs only in

@@ -530,3 +530,52 @@ async fn a_partitioned_join_broadcasts_a_build_side_that_turns_out_small() {
         }
     }
 }
+
+/// Queries without views reuse the session state last built for the same
+/// settings (`Catalog::session`): that must not freeze what belongs to one
+/// statement (its clock), hide tables created since, or carry one query's
+/// settings into the next.
+#[tokio::test]
+async fn a_reused_session_sees_new_tables_its_own_settings_and_its_own_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    let partitions = |q: &PlannedQuery| q.stages.stages[0].partitions();
+
+    // Two statements in a row: `now()` is folded into a literal at
+    // planning, so each must show its own time.
+    let first = plan(&catalog, "SELECT now() AS t").await;
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let second = plan(&catalog, "SELECT now() AS t").await;
+    assert_ne!(
+        first.logical.display_indent().to_string(),
+        second.logical.display_indent().to_string()
+    );
+
+    // A table created through the reused session, then read through it.
+    let create = in_session(
+        "",
+        &format!(
+            "CREATE EXTERNAL TABLE t3 STORED AS PARQUET LOCATION '{}/'",
+            dir.path().display()
+        ),
+    );
+    assert!(matches!(
+        catalog.plan(&create, 2).await.unwrap(),
+        Planned::CatalogChanged
+    ));
+    let q = plan(&catalog, "SELECT k, count(*) FROM t3 GROUP BY k").await;
+    assert_eq!(partitions(&q), 2);
+
+    // A setting applies to its query only.
+    let mut one = in_session("", "SELECT k, count(*) FROM t3 GROUP BY k");
+    one.settings.push(pb::KeyValue {
+        key: "datafusion.execution.target_partitions".into(),
+        value: "1".into(),
+    });
+    let Planned::Query(q) = catalog.plan(&one, 2).await.unwrap() else {
+        panic!("expected a query")
+    };
+    assert!(q.stages.stages.iter().all(|s| s.partitions() == 1));
+    let q = plan(&catalog, "SELECT k, count(*) FROM t3 GROUP BY k").await;
+    assert_eq!(partitions(&q), 2);
+}
