@@ -14,9 +14,14 @@
 //!
 //! The external runners (DuckDB, Apache Ballista) share one command line and
 //! write `q<N>.arrow` plus `result.json`; a missing runner is skipped and
-//! said so in the report. The in-process engines run each query once to warm
-//! up (that run's rows are the ones checked), then
-//! `BALLISTA_BENCH_ITERATIONS` times, alternating between engines.
+//! said so in the report. Every engine runs each query once to warm up (the
+//! in-process engines' rows from that run are the ones checked), then is
+//! timed in `BALLISTA_BENCH_ITERATIONS` rounds: in each round every external
+//! runner runs every query once (after its own warm-up run of it), then the
+//! in-process engines do, alternating per query. This machine's speed
+//! drifts by 10-20% over minutes, so an engine timed in one stretch and its
+//! peer in another gave ratios that moved by as much; with rounds, every
+//! engine's median comes from the same stretch of time.
 //!
 //! **Correctness before time**: every engine's rows are compared with
 //! DataFusion's (numbers of any type as `f64` within 1e-6, everything else
@@ -483,58 +488,63 @@ async fn start_in_process(
     started
 }
 
-/// Runs the queries on the in-process engines: per query one warm-up run
-/// of each (its rows are checked), then the timed runs alternating.
+/// Timed round `round` of the in-process engines: per query one run of
+/// each, alternating; in the first round each engine first runs the query
+/// once to warm up (the rows of that run are checked).
 async fn run_in_process(
     settings: &Settings,
     started: &Started,
     reports: &mut BTreeMap<Engine, EngineReport>,
+    in_process_peak: &mut BTreeMap<Engine, u64>,
+    round: usize,
 ) {
-    let mut in_process_peak: BTreeMap<Engine, u64> = BTreeMap::new();
     for &n in &settings.queries {
         let stmts = statements(&settings.queries_dir(), n);
-        for (engine, e) in &started.engines {
-            let mut outcome = QueryOutcome::default();
-            reset_peak_rss();
-            match e.run(&stmts).await {
-                Ok(run) => {
-                    outcome.rows = Some(run.batches.iter().map(RecordBatch::num_rows).sum());
-                    outcome.shuffled = run.shuffled;
-                    match result_cells(&run.batches) {
-                        Ok(cells) => outcome.cells = Some(cells),
-                        Err(e) => outcome.error = Some(format!("reading the result: {e}")),
+        if round == 0 {
+            for (engine, e) in &started.engines {
+                let mut outcome = QueryOutcome::default();
+                reset_peak_rss();
+                match e.run(&stmts).await {
+                    Ok(run) => {
+                        outcome.rows = Some(run.batches.iter().map(RecordBatch::num_rows).sum());
+                        outcome.shuffled = run.shuffled;
+                        match result_cells(&run.batches) {
+                            Ok(cells) => outcome.cells = Some(cells),
+                            Err(e) => outcome.error = Some(format!("reading the result: {e}")),
+                        }
+                    }
+                    Err(err) => {
+                        eprintln!("q{n} on {}: {err}", engine.label());
+                        outcome.error = Some(err);
                     }
                 }
-                Err(err) => {
-                    eprintln!("q{n} on {}: {err}", engine.label());
-                    outcome.error = Some(err);
-                }
-            }
-            note_peak(&mut in_process_peak, *engine);
-            reports
-                .get_mut(engine)
-                .expect("report")
-                .queries
-                .insert(n, outcome);
-        }
-        for _ in 0..settings.iterations {
-            for (engine, e) in &started.engines {
-                let outcome = reports
+                note_peak(in_process_peak, *engine);
+                reports
                     .get_mut(engine)
                     .expect("report")
                     .queries
-                    .get_mut(&n)
-                    .expect("outcome");
-                if outcome.error.is_some() {
-                    continue;
-                }
-                reset_peak_rss();
-                match e.run(&stmts).await {
-                    Ok(run) => outcome.times.push(run.time),
-                    Err(err) => outcome.error = Some(err),
-                }
-                note_peak(&mut in_process_peak, *engine);
+                    .insert(n, outcome);
             }
+        }
+        for (engine, e) in &started.engines {
+            let outcome = reports
+                .get_mut(engine)
+                .expect("report")
+                .queries
+                .get_mut(&n)
+                .expect("outcome");
+            if outcome.error.is_some() {
+                continue;
+            }
+            reset_peak_rss();
+            match e.run(&stmts).await {
+                Ok(run) => outcome.times.push(run.time),
+                Err(err) => outcome.error = Some(err),
+            }
+            note_peak(in_process_peak, *engine);
+        }
+        if round + 1 < settings.iterations {
+            continue;
         }
         let line: Vec<String> = started
             .engines
@@ -550,6 +560,15 @@ async fn run_in_process(
             .collect();
         eprintln!("q{n}: {}", line.join(", "));
     }
+}
+
+/// Peak RSS of the in-process engines (the most this process held in any
+/// of their runs) and of the process cluster's members.
+fn note_in_process_peaks(
+    started: &Started,
+    reports: &mut BTreeMap<Engine, EngineReport>,
+    in_process_peak: BTreeMap<Engine, u64>,
+) {
     for (engine, peak) in in_process_peak {
         let key = if engine == Engine::Ballista {
             "client (this process)"
@@ -655,8 +674,19 @@ fn runner_command(engine: Engine) -> Result<Command, String> {
     }
 }
 
-/// Runs an external runner and reads its `result.json` and `q<N>.arrow`.
-fn run_external(engine: Engine, settings: &Settings, dir: &Path, report: &mut EngineReport) {
+/// Timed round `round` of an external runner: every query once after a
+/// warm-up run; its `result.json` and `q<N>.arrow` are read and the round's
+/// times added to `report` (the first round's rows are the ones checked).
+fn run_external(
+    engine: Engine,
+    settings: &Settings,
+    dir: &Path,
+    report: &mut EngineReport,
+    round: usize,
+) {
+    if round > 0 && !matches!(report.status, Status::Ran) {
+        return;
+    }
     let mut command = match runner_command(engine) {
         Ok(c) => c,
         Err(why) => {
@@ -668,7 +698,8 @@ fn run_external(engine: Engine, settings: &Settings, dir: &Path, report: &mut En
     let out = support::target_dir()
         .join("bench/runs")
         .join(format!("sf{}", settings.sf))
-        .join(engine.key());
+        .join(engine.key())
+        .join(format!("round-{round}"));
     let _ = std::fs::remove_dir_all(&out);
     let queries = settings
         .queries
@@ -682,7 +713,7 @@ fn run_external(engine: Engine, settings: &Settings, dir: &Path, report: &mut En
         .args(["--queries", &queries])
         .arg("--query-dir")
         .arg(settings.queries_dir())
-        .args(["--iterations", &settings.iterations.to_string()])
+        .args(["--iterations", "1"])
         .args(["--partitions", &PARTITIONS.to_string()])
         .args(["--executors", &EXECUTORS.to_string()])
         .args(["--slots", &SLOTS.to_string()])
@@ -700,8 +731,26 @@ fn run_external(engine: Engine, settings: &Settings, dir: &Path, report: &mut En
             return;
         }
     }
-    if let Err(e) = read_external(&out, report) {
+    let mut this_round = EngineReport::new(engine);
+    if let Err(e) = read_external(&out, &mut this_round) {
         report.status = Status::Failed(e);
+        return;
+    }
+    if round == 0 {
+        *report = this_round;
+        return;
+    }
+    for (n, later) in this_round.queries {
+        if let Some(outcome) = report.queries.get_mut(&n) {
+            outcome.times.extend(later.times);
+            if outcome.error.is_none() {
+                outcome.error = later.error;
+            }
+        }
+    }
+    for (k, p) in this_round.peak_rss {
+        let e = report.peak_rss.entry(k).or_default();
+        *e = (*e).max(p);
     }
 }
 
@@ -907,7 +956,9 @@ fn markdown(
         "# TPC-H SF {} ({} Parquet files per table)\n\n\
          Machine: {cores} cores, {ram} RAM, {cpu}. Build: `{}`. \
          {EXECUTORS} executors × {SLOTS} slot, {PARTITIONS} partitions or threads everywhere. \
-         Median of {} runs after one warm-up run per query; queries from `benchmarks/tpch/queries`.\n",
+         Median of {} runs after one warm-up run per query, timed in rounds that interleave \
+         the engines (each round: the external runners, then the in-process engines); \
+         queries from `benchmarks/tpch/queries`.\n",
         settings.sf,
         settings.parts,
         if cfg!(debug_assertions) {
@@ -1341,17 +1392,31 @@ fn main() -> ExitCode {
         .iter()
         .map(|&e| (e, EngineReport::new(e)))
         .collect();
-    // External runners first, each alone on the machine.
-    for engine in [Engine::DuckDb, Engine::ApacheBallista] {
-        if let Some(report) = reports.get_mut(&engine) {
-            run_external(engine, &settings, &dir, report);
+    let started = runtime.block_on(start_in_process(&settings, &dir, &mut reports));
+    let mut in_process_peak: BTreeMap<Engine, u64> = BTreeMap::new();
+    for round in 0..settings.iterations {
+        // A runner runs alone: the in-process clusters only wait (a
+        // heartbeat a second) while it does.
+        for engine in [Engine::DuckDb, Engine::ApacheBallista] {
+            if let Some(report) = reports.get_mut(&engine) {
+                run_external(engine, &settings, &dir, report, round);
+            }
         }
+        runtime.block_on(run_in_process(
+            &settings,
+            &started,
+            &mut reports,
+            &mut in_process_peak,
+            round,
+        ));
     }
-    runtime.block_on(async {
-        let started = start_in_process(&settings, &dir, &mut reports).await;
-        run_in_process(&settings, &started, &mut reports).await;
-        extras.latency = latency(&settings, &started).await;
-    });
+    note_in_process_peaks(&started, &mut reports, in_process_peak);
+    extras.latency = runtime.block_on(latency(&settings, &started));
+    {
+        // The embedded cluster's tasks end inside the runtime.
+        let _entered = runtime.enter();
+        drop(started);
+    }
     if settings.memory {
         extras.memory = Some(runtime.block_on(memory(&dir, &queries)));
     }
