@@ -488,7 +488,10 @@ fn write_orders(dir: &Path) -> std::io::Result<()> {
 // Running files
 
 fn slt_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt")
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/slt")
 }
 
 /// Every `.slt` file under `tests/slt/`, sorted.

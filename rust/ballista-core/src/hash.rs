@@ -787,10 +787,15 @@ mod tests {
 
     // ---- Cross-language vectors: integration/conformance/hash ----
 
-    const VECTORS: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../integration/conformance/hash/vectors.json"
-    );
+    /// The vectors file, found from the package directory `cargo test`
+    /// gives at run time: a test binary reused from a checkout elsewhere
+    /// (CI clones share one target directory) carries that checkout's path
+    /// in `env!`.
+    fn vectors_path() -> String {
+        let dir = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+        format!("{dir}/../../integration/conformance/hash/vectors.json")
+    }
     const PARTITION_COUNTS: [u32; 4] = [1, 2, 7, 200];
 
     /// One vector: its columns as `(type name, value text)` and the expected
@@ -829,7 +834,8 @@ mod tests {
                 false,
             ),
         ]);
-        let file = std::fs::File::open(VECTORS).unwrap_or_else(|e| panic!("{VECTORS}: {e}"));
+        let vectors = vectors_path();
+        let file = std::fs::File::open(&vectors).unwrap_or_else(|e| panic!("{vectors}: {e}"));
         let mut reader = arrow::json::ReaderBuilder::new(Arc::new(schema))
             .with_coerce_primitive(true)
             .build(std::io::BufReader::new(file))
@@ -1169,7 +1175,7 @@ mod tests {
     #[ignore = "rewrites vectors.json; run with BALLISTA_BLESS=1"]
     fn bless() {
         if std::env::var("BALLISTA_BLESS").as_deref() != Ok("1") {
-            eprintln!("set BALLISTA_BLESS=1 to rewrite {VECTORS}");
+            eprintln!("set BALLISTA_BLESS=1 to rewrite {}", vectors_path());
             return;
         }
         let (_, vectors) = read_vectors();
@@ -1208,7 +1214,7 @@ mod tests {
             ));
         }
         out.push_str("  ]\n}\n");
-        std::fs::write(VECTORS, out).unwrap();
-        eprintln!("blessed {} vectors in {VECTORS}", vectors.len());
+        std::fs::write(vectors_path(), out).unwrap();
+        eprintln!("blessed {} vectors in {}", vectors.len(), vectors_path());
     }
 }

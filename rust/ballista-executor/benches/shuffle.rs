@@ -353,7 +353,13 @@ fn main() {
 /// `CARGO_TARGET_DIR`, or `target` in the workspace.
 fn support_target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        || {
+            std::path::Path::new(
+                &std::env::var("CARGO_MANIFEST_DIR")
+                    .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+            )
+            .join("../../target")
+        },
         std::path::PathBuf::from,
     )
 }

@@ -21,18 +21,22 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path)
-        .to_str()
-        .unwrap()
-        .to_string()
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../..")
+    .join(path)
+    .to_str()
+    .unwrap()
+    .to_string()
 }
 
 fn golden_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/golden")
+    .join(name)
 }
 
 /// Compares `text` with the golden file `name`, or rewrites the file when
