@@ -227,13 +227,7 @@ impl Settings {
 /// because clones sharing a target directory reuse one build of this file.
 fn repo() -> PathBuf {
     let repo = ballista_datagen::tpch::dir_above_cwd_with("benchmarks/tpch/queries")
-        .unwrap_or_else(|| {
-            Path::new(
-                &std::env::var("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../..")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     repo.canonicalize().unwrap_or(repo)
 }
 

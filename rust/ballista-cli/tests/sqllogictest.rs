@@ -488,10 +488,7 @@ fn write_orders(dir: &Path) -> std::io::Result<()> {
 // Running files
 
 fn slt_dir() -> PathBuf {
-    Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("tests/slt")
+    support::package_dir().join("tests/slt")
 }
 
 /// Every `.slt` file under `tests/slt/`, sorted.

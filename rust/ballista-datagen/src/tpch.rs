@@ -116,11 +116,7 @@ pub fn reference_queries_dir() -> PathBuf {
     let beside_cwd =
         dir_above_cwd_with("shared/tpch/queries").map(|d| d.join("shared/tpch/queries"));
     beside_cwd.unwrap_or_else(|| {
-        Path::new(
-            &std::env::var("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-        )
-        .join("../../../shared/tpch/queries")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tpch/queries")
     })
 }
 

@@ -353,13 +353,7 @@ fn main() {
 /// `CARGO_TARGET_DIR`, or `target` in the workspace.
 fn support_target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || {
-            std::path::Path::new(
-                &std::env::var("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../target")
-        },
+        || support::package_dir().join("../../target"),
         std::path::PathBuf::from,
     )
 }

@@ -7,7 +7,7 @@
 //! `BALLISTA_UPDATE_GOLDEN=1 cargo test --test render`, and review the diff.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use ballista_k8s::cli::K8sCli;
@@ -20,23 +20,26 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// This package's directory as cargo gives it at run time. `env!` would
+/// name the checkout that compiled the binary: CI clones share one target
+/// directory, and cargo reuses a test binary built in another checkout
+/// (`ballista-proto`'s build script reads it at run time for this reason).
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 fn repo(path: &str) -> String {
-    Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../..")
-    .join(path)
-    .to_str()
-    .unwrap()
-    .to_string()
+    package_dir()
+        .join("../..")
+        .join(path)
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn golden_path(name: &str) -> PathBuf {
-    Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("tests/golden")
-    .join(name)
+    package_dir().join("tests/golden").join(name)
 }
 
 /// Compares `text` with the golden file `name`, or rewrites the file when

@@ -163,17 +163,20 @@ pub fn tpch_data(sf: f64, parts: usize) -> PathBuf {
     dir
 }
 
+/// This package's directory as cargo gives it at run time. `env!` would
+/// name the checkout that compiled the binary: CI clones share one target
+/// directory, and cargo reuses a test binary built in another checkout
+/// (`ballista-proto`'s build script reads it at run time for this reason).
+pub fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// The cargo target directory (`CARGO_TARGET_DIR`, else `target/`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(
-                &std::env::var("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../target")
-        })
+        .unwrap_or_else(|| package_dir().join("../../target"))
 }
 
 /// Waits until `f` returns true or `timeout` passes.

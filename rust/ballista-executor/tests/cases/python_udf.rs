@@ -20,10 +20,7 @@ fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("BALLISTA_PYTHON") {
         return PathBuf::from(p);
     }
-    let venv = PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../../.venv/bin/python");
+    let venv = crate::support::package_dir().join("../../.venv/bin/python");
     assert!(
         venv.exists(),
         "{} is missing: run `make python-install` or set BALLISTA_PYTHON to a Python \

@@ -27,6 +27,15 @@ use prost::Message;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status, Streaming};
 
+/// This package's directory as cargo gives it at run time. `env!` would
+/// name the checkout that compiled the binary: CI clones share one target
+/// directory, and cargo reuses a test binary built in another checkout
+/// (`ballista-proto`'s build script reads it at run time for this reason).
+pub fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// A directory under the system temporary directory, removed on drop.
 pub struct TempDir(PathBuf);
 
