@@ -217,6 +217,49 @@ async fn semi_and_anti_joins_with_runtime_filters_answer_as_datafusion() {
     }
 }
 
+/// An aggregation the plan has twice (TPC-H Q15's view) runs as one stage
+/// that both readers read. Only one reader joins the small table, whose
+/// runtime filter must not narrow the stage: the other compares every
+/// key's total with the maximum or the mean over all keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_the_plan_has_twice_runs_once_and_unfiltered() {
+    let setup = setup(&[]).await;
+    let Setup { ctx, reference, .. } = &setup;
+    let totals = "SELECT k, sum(v) AS total FROM big GROUP BY k";
+    // Key k's total is 8 k + 1,400,000. Measured over `small`'s keys only,
+    // the largest total (key 49,999's, which `small` lacks) would be key
+    // 34,678's, and 8 keys instead of 4 would be at or above the mean.
+    // DataFusion plans the reader that joins `small` second in the first
+    // query and first in the second, so either copy may be the one kept.
+    for (sql, answers) in [
+        (
+            format!(
+                "SELECT s.name, t.total FROM small s JOIN ({totals}) t ON s.k = t.k \
+                 WHERE t.total >= (SELECT avg(total) FROM ({totals}))"
+            ),
+            4,
+        ),
+        (
+            format!(
+                "SELECT s.name, t.total FROM small s JOIN ({totals}) t ON s.k = t.k \
+                 UNION ALL SELECT 'largest', max(total) FROM ({totals})"
+            ),
+            16,
+        ),
+    ] {
+        let explain = ctx.sql(&sql).await.unwrap().explain().await.unwrap();
+        let stages = explain.split("== Stages ==").nth(1).unwrap_or_default();
+        let scans = stages
+            .lines()
+            .filter(|l| l.contains("DataSourceExec") && l.contains("big"))
+            .count();
+        assert_eq!(scans, 1, "{explain}");
+
+        let (answered, _) = run_checked(ctx, reference, &sql).await;
+        assert_eq!(answered, answers, "{sql}");
+    }
+}
+
 /// A build side computed inside the join's stage (here an `IN` subquery's
 /// aggregation with a `HAVING`, as in TPC-H Q18) gets a stage of its own, so
 /// that its keys filter the probe side's scan, which runs in another stage.

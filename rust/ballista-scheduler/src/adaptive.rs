@@ -68,8 +68,14 @@ pub struct BroadcastCandidate {
 }
 
 /// The candidates of a staged plan (one join per stage at most: the first
-/// found from the stage's root).
-pub fn find(stages: &[QueryStage], filters: &[Arc<RuntimeFilter>]) -> Vec<BroadcastCandidate> {
+/// found from the stage's root). A `reused` probe stage (read in place of
+/// an equal one, [`crate::planner::StageOptions::reuse_stages`]) stays a
+/// stage: its other readers need its output.
+pub fn find(
+    stages: &[QueryStage],
+    filters: &[Arc<RuntimeFilter>],
+    reused: &[u32],
+) -> Vec<BroadcastCandidate> {
     // (stage, the build stage it waits for), to refuse waits in a cycle.
     let mut waits: Vec<(u32, u32)> = filters
         .iter()
@@ -95,6 +101,7 @@ pub fn find(stages: &[QueryStage], filters: &[Arc<RuntimeFilter>]) -> Vec<Broadc
             .iter()
             .any(|f| f.build_stage != build && f.probe_stages.contains(&probe));
         if build == probe
+            || reused.contains(&probe)
             || filtered_by_another
             || !read_once
             || !shuffled

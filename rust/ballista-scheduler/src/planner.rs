@@ -29,6 +29,7 @@ use ballista_core::serde::physical::{
 };
 use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
+use prost::Message;
 
 use crate::adaptive::BroadcastCandidate;
 use crate::runtime_filter::RuntimeFilter;
@@ -141,6 +142,13 @@ pub struct StageOptions {
     /// Turn partitioned joins whose build side turns out small into
     /// broadcast joins ([`crate::adaptive`]).
     pub adaptive_joins: bool,
+    /// Run a stage once when the plan has it twice: a stage that would
+    /// compute what an earlier one does (the same operators over the same
+    /// inputs, written the same way) is not planned, and its readers read
+    /// the earlier one. Spark calls this exchange reuse. Callers turn it
+    /// off for a query with volatile functions (`random()`), whose two
+    /// copies are meant to differ.
+    pub reuse_stages: bool,
 }
 
 impl Default for StageOptions {
@@ -148,6 +156,7 @@ impl Default for StageOptions {
         Self {
             runtime_filters: true,
             adaptive_joins: true,
+            reuse_stages: true,
         }
     }
 }
@@ -160,7 +169,12 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
     if options.runtime_filters {
         plan = crate::runtime_filter::isolate_build_sides(plan)?;
     }
-    let mut stages = Vec::new();
+    let mut cutter = Cutter {
+        stages: Vec::new(),
+        exchanges: HashMap::new(),
+        signatures: options.reuse_stages.then(HashMap::new),
+        reused: Vec::new(),
+    };
     // Results may stay partitioned: the client fetches the partitions in
     // parallel. A merge without order at the root would only add a stage.
     let node: &dyn ExecutionPlan = plan.as_ref();
@@ -168,7 +182,10 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
         Some(c) if c.fetch().is_none() => Arc::clone(c.input()),
         _ => plan,
     };
-    let root = cut(plan, &mut stages, &mut HashMap::new())?;
+    let root = cut(plan, &mut cutter)?;
+    let Cutter {
+        mut stages, reused, ..
+    } = cutter;
     let inputs = input_stages(&root);
     let id = next_id(&stages)?;
     stages.push(QueryStage {
@@ -179,7 +196,7 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
         compression: pb::ShuffleCompression::Unspecified,
     });
     let filters: Vec<Arc<RuntimeFilter>> = if options.runtime_filters {
-        crate::runtime_filter::find(&stages)
+        crate::runtime_filter::find(&stages, &reused)
             .into_iter()
             .map(Arc::new)
             .collect()
@@ -187,7 +204,7 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
         Vec::new()
     };
     let broadcasts = if options.adaptive_joins {
-        crate::adaptive::find(&stages, &filters)
+        crate::adaptive::find(&stages, &filters, &reused)
     } else {
         Vec::new()
     };
@@ -203,29 +220,41 @@ fn next_id(stages: &[QueryStage]) -> Result<u32> {
         .map_err(|_| BallistaError::Plan("too many stages in one query".to_string()))
 }
 
+/// The state of [`cut`]: the stages so far, and what lets a stage be
+/// planned once when the plan has it twice.
+struct Cutter {
+    stages: Vec<QueryStage>,
+    /// The input each exchange node already cut became. An exchange that
+    /// appears more than once in the plan (the same node, shared:
+    /// `task_local`'s semi joins read their build side twice) becomes one
+    /// stage, read wherever it appears.
+    exchanges: HashMap<*const (), CutExchange>,
+    /// With [`StageOptions::reuse_stages`]: the stage of each encoded
+    /// stage plan and output ([`signature`]), so that a stage equal to an
+    /// earlier one in all but its node addresses is read in its place.
+    signatures: Option<HashMap<Vec<u8>, u32>>,
+    /// Stages read in place of an equal one: readers of both take the same
+    /// rows, so no runtime filter may narrow them, and none is folded into
+    /// one of its readers ([`crate::adaptive`]).
+    reused: Vec<u32>,
+}
+
 /// Replaces the exchanges under (and at) `plan` with stage inputs, pushing
-/// the stages they read onto `stages`. An exchange that appears more than
-/// once in the plan (the same node, shared: `task_local`'s semi joins read
-/// their build side twice) becomes one stage, read wherever it appears;
-/// `cut_exchanges` remembers the input each one became.
-fn cut(
-    plan: Arc<dyn ExecutionPlan>,
-    stages: &mut Vec<QueryStage>,
-    cut_exchanges: &mut HashMap<*const (), CutExchange>,
-) -> Result<Arc<dyn ExecutionPlan>> {
+/// the stages they read onto `cutter.stages`.
+fn cut(plan: Arc<dyn ExecutionPlan>, cutter: &mut Cutter) -> Result<Arc<dyn ExecutionPlan>> {
     let node = Arc::as_ptr(&plan) as *const ();
-    if let Some(seen) = cut_exchanges.get(&node) {
+    if let Some(seen) = cutter.exchanges.get(&node) {
         return Ok(Arc::clone(&seen.input));
     }
     if !is_exchange(&plan) {
-        return cut_node(plan, stages, cut_exchanges);
+        return cut_node(plan, cutter);
     }
-    let input = cut_node(Arc::clone(&plan), stages, cut_exchanges)?;
+    let input = cut_node(Arc::clone(&plan), cutter)?;
     let seen = CutExchange {
         _exchange: plan,
         input: Arc::clone(&input),
     };
-    cut_exchanges.insert(node, seen);
+    cutter.exchanges.insert(node, seen);
     Ok(input)
 }
 
@@ -237,15 +266,11 @@ struct CutExchange {
 }
 
 /// [`cut`] of one node, after its children.
-fn cut_node(
-    plan: Arc<dyn ExecutionPlan>,
-    stages: &mut Vec<QueryStage>,
-    cut_exchanges: &mut HashMap<*const (), CutExchange>,
-) -> Result<Arc<dyn ExecutionPlan>> {
+fn cut_node(plan: Arc<dyn ExecutionPlan>, cutter: &mut Cutter) -> Result<Arc<dyn ExecutionPlan>> {
     let children = plan
         .children()
         .into_iter()
-        .map(|c| cut(Arc::clone(c), stages, cut_exchanges))
+        .map(|c| cut(Arc::clone(c), cutter))
         .collect::<Result<Vec<_>>>()?;
     let any: &dyn ExecutionPlan = plan.as_ref();
     if let Some(r) = any.downcast_ref::<RepartitionExec>() {
@@ -253,7 +278,7 @@ fn cut_node(
         let input_stage = new_stage(
             input,
             StageOutput::Shuffle(r.partitioning().clone()),
-            stages,
+            cutter,
         )?;
         let reader: Arc<dyn ExecutionPlan> = Arc::new(StageInput::new(
             input_stage,
@@ -278,7 +303,7 @@ fn cut_node(
         let id = new_stage(
             input,
             StageOutput::Shuffle(Partitioning::RoundRobinBatch(1)),
-            stages,
+            cutter,
         )?;
         let reader: Arc<dyn ExecutionPlan> = Arc::new(StageInput::new(id, c.schema(), 1));
         return Ok(match c.fetch() {
@@ -295,7 +320,7 @@ fn cut_node(
         let id = new_stage(
             input,
             StageOutput::Shuffle(Partitioning::UnknownPartitioning(n)),
-            stages,
+            cutter,
         )?;
         let reader: Arc<dyn ExecutionPlan> = Arc::new(StageInput::new(id, m.schema(), n));
         return Ok(Arc::new(
@@ -324,14 +349,31 @@ fn single(mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn Execution
     }
 }
 
+/// The stage that computes `plan` and writes it by `output`: a new one, or
+/// an earlier one that does exactly that.
 fn new_stage(
     plan: Arc<dyn ExecutionPlan>,
     output: StageOutput,
-    stages: &mut Vec<QueryStage>,
+    cutter: &mut Cutter,
 ) -> Result<u32> {
-    let id = next_id(stages)?;
+    let id = next_id(&cutter.stages)?;
+    if let Some(signatures) = &mut cutter.signatures
+        && let Some(signature) = signature(&plan, &output)
+    {
+        match signatures.get(&signature) {
+            Some(&same) => {
+                if !cutter.reused.contains(&same) {
+                    cutter.reused.push(same);
+                }
+                return Ok(same);
+            }
+            None => {
+                signatures.insert(signature, id);
+            }
+        }
+    }
     let inputs = input_stages(&plan);
-    stages.push(QueryStage {
+    cutter.stages.push(QueryStage {
         id,
         plan,
         output,
@@ -339,6 +381,23 @@ fn new_stage(
         compression: pb::ShuffleCompression::Unspecified,
     });
     Ok(id)
+}
+
+/// `plan` written by `output`, encoded as a stage is but without its id:
+/// two stages with the same signature run the same operators over the
+/// same inputs, and write the same partitions. `None` when the plan does
+/// not encode (submission reports that).
+fn signature(plan: &Arc<dyn ExecutionPlan>, output: &StageOutput) -> Option<Vec<u8>> {
+    let stage = QueryStage {
+        id: 0,
+        plan: Arc::clone(plan),
+        output: output.clone(),
+        inputs: Vec::new(),
+        compression: pb::ShuffleCompression::Unspecified,
+    };
+    encode_stage(&stage, "", None)
+        .ok()
+        .map(|encoded| encoded.encode_to_vec())
 }
 
 /// Ids of the stages that `plan` reads, in first-seen order.

@@ -108,8 +108,10 @@ impl PartialEq for RuntimeFilter {
 impl Eq for RuntimeFilter {}
 
 /// Finds the runtime filters of a staged plan: each filter's probe stages
-/// wait for its build stage.
-pub fn find(stages: &[QueryStage]) -> Vec<RuntimeFilter> {
+/// wait for its build stage. The `reused` stages, each read in place of an
+/// equal one, are never probe stages: their readers would all take the
+/// rows one join's filter lets through.
+pub fn find(stages: &[QueryStage], reused: &[u32]) -> Vec<RuntimeFilter> {
     let mut filters = Vec::new();
     for stage in stages.iter() {
         let _ = stage.plan.apply(|node| {
@@ -127,7 +129,10 @@ pub fn find(stages: &[QueryStage]) -> Vec<RuntimeFilter> {
         for stage in stages.iter() {
             // In the join's own stage the executor fills the filter in
             // itself, as DataFusion does (the executor's narrow.rs).
-            if stage.id != *join_stage && scans_with(&stage.plan, filter.id) {
+            if stage.id != *join_stage
+                && !reused.contains(&stage.id)
+                && scans_with(&stage.plan, filter.id)
+            {
                 filter.probe_stages.push(stage.id);
             }
         }

@@ -111,6 +111,7 @@ impl Scheduler {
         let catalog = Catalog::new().with_stage_options(StageOptions {
             runtime_filters: config.runtime_filters,
             adaptive_joins: config.adaptive_joins,
+            ..StageOptions::default()
         });
         Self {
             inner: Arc::new(Inner {
@@ -181,6 +182,7 @@ impl Scheduler {
 
     /// Plans `query` and queues it as a job (or applies it, for DDL).
     pub async fn submit(&self, query: pb::ExecuteQuery) -> Result<Submitted> {
+        let started = Instant::now();
         let planned = self
             .inner
             .catalog
@@ -211,8 +213,9 @@ impl Scheduler {
             query.job_name.clone()
         };
         tracing::info!(
-            "job {job_id} submitted ({} stages): {name}",
-            q.stages.stages.len()
+            "job {job_id} submitted ({} stages, planned in {:.1} ms): {name}",
+            q.stages.stages.len(),
+            started.elapsed().as_secs_f64() * 1e3
         );
         tracing::debug!("job {job_id} stages:\n{dag}");
         let job = Job::new(

@@ -18,6 +18,7 @@ use ballista_core::{BallistaError, Result};
 use ballista_proto::v1 as pb;
 use datafusion::catalog::view::ViewTable;
 use datafusion::common::TableReference;
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{CreateView, DdlStatement, DropView, LogicalPlan};
@@ -312,7 +313,11 @@ impl Catalog {
             .create_physical_plan(&logical, state)
             .await?;
         let physical = balance_scans(physical, state.runtime_env()).await?;
-        let stages = plan_stages(Arc::clone(&physical), self.stage_options)?;
+        let options = StageOptions {
+            reuse_stages: self.stage_options.reuse_stages && !has_volatile_function(&logical),
+            ..self.stage_options
+        };
+        let stages = plan_stages(Arc::clone(&physical), options)?;
         // The client sees the logical schema's names (the physical plan's
         // are the same columns).
         let schema = physical.schema();
@@ -371,6 +376,29 @@ impl Catalog {
 }
 
 /// Settings every Ballista session starts from.
+/// Whether `plan` (subqueries included) calls a volatile function such as
+/// `random()`: two equal parts of such a plan are meant to give different
+/// rows, so each must run ([`StageOptions::reuse_stages`]).
+fn has_volatile_function(plan: &LogicalPlan) -> bool {
+    let mut volatile = false;
+    let _ = plan.apply_with_subqueries(|node| {
+        let _ = node.apply_expressions(|e| {
+            volatile |= e.is_volatile();
+            Ok(stop_if(volatile))
+        });
+        Ok(stop_if(volatile))
+    });
+    volatile
+}
+
+fn stop_if(done: bool) -> TreeNodeRecursion {
+    if done {
+        TreeNodeRecursion::Stop
+    } else {
+        TreeNodeRecursion::Continue
+    }
+}
+
 fn base_config() -> SessionConfig {
     let mut config = configure_session_for_spec(SessionConfig::new().with_information_schema(true));
     // Extra round-robin repartitions would each become a shuffle; file scans

@@ -579,3 +579,53 @@ async fn a_reused_session_sees_new_tables_its_own_settings_and_its_own_clock() {
     let q = plan(&catalog, "SELECT k, count(*) FROM t3 GROUP BY k").await;
     assert_eq!(partitions(&q), 2);
 }
+
+/// How many stages of `q` scan a file.
+fn scan_stages(q: &PlannedQuery) -> usize {
+    q.stages
+        .stages
+        .iter()
+        .filter(|s| {
+            datafusion::physical_plan::displayable(s.plan.as_ref())
+                .indent(true)
+                .to_string()
+                .contains("DataSourceExec")
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_stage_the_plan_has_twice_is_planned_once_unless_it_is_volatile() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_with_table(dir.path()).await;
+    // The same aggregation twice, as a view read twice gives (TPC-H Q15).
+    let sums = "SELECT k, sum(v) AS total FROM t GROUP BY k";
+    let q = plan(
+        &catalog,
+        &format!("SELECT a.k FROM ({sums}) a JOIN ({sums}) b ON a.k = b.k AND a.total = b.total"),
+    )
+    .await;
+    let dag = ballista_scheduler::planner::dag_text(&q.stages);
+    assert_eq!(scan_stages(&q), 1, "{dag}");
+    // Both sides of the join read the one stage, and no runtime filter
+    // narrows what both read.
+    let reader = q.stages.stages.iter().find(|s| {
+        s.inputs.len() == 1 && q.stages.stages[s.inputs[0] as usize - 1].inputs.is_empty()
+    });
+    assert!(reader.is_some(), "{dag}");
+    assert!(q.stages.filters.is_empty(), "{dag}");
+
+    // Two copies of a random sample differ: each runs.
+    let sample = "SELECT k, sum(v) AS total FROM t WHERE random() < 0.5 GROUP BY k";
+    let q = plan(
+        &catalog,
+        &format!("SELECT a.k FROM ({sample}) a JOIN ({sample}) b ON a.k = b.k"),
+    )
+    .await;
+    assert_eq!(
+        scan_stages(&q),
+        2,
+        "{}",
+        ballista_scheduler::planner::dag_text(&q.stages)
+    );
+}
