@@ -375,7 +375,6 @@ impl Catalog {
     }
 }
 
-/// Settings every Ballista session starts from.
 /// Whether `plan` (subqueries included) calls a volatile function such as
 /// `random()`: two equal parts of such a plan are meant to give different
 /// rows, so each must run ([`StageOptions::reuse_stages`]).
@@ -399,6 +398,7 @@ fn stop_if(done: bool) -> TreeNodeRecursion {
     }
 }
 
+/// Settings every Ballista session starts from.
 fn base_config() -> SessionConfig {
     let mut config = configure_session_for_spec(SessionConfig::new().with_information_schema(true));
     // Extra round-robin repartitions would each become a shuffle; file scans

@@ -609,10 +609,10 @@ async fn a_stage_the_plan_has_twice_is_planned_once_unless_it_is_volatile() {
     assert_eq!(scan_stages(&q), 1, "{dag}");
     // Both sides of the join read the one stage, and no runtime filter
     // narrows what both read.
-    let reader = q.stages.stages.iter().find(|s| {
-        s.inputs.len() == 1 && q.stages.stages[s.inputs[0] as usize - 1].inputs.is_empty()
-    });
-    assert!(reader.is_some(), "{dag}");
+    assert!(
+        dag.matches("ShuffleReadExec: stage=1,").count() >= 2,
+        "{dag}"
+    );
     assert!(q.stages.filters.is_empty(), "{dag}");
 
     // Two copies of a random sample differ: each runs.
