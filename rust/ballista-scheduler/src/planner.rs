@@ -163,7 +163,7 @@ impl Default for StageOptions {
 
 /// Cuts `plan` into stages, after making it safe to run one partition per
 /// task ([`crate::task_local`]), and plans what `options` allow between
-/// them.
+/// them. Fails when a stage does not encode in the physical spec.
 pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Result<StagePlan> {
     let mut plan = crate::task_local::make_task_local(plan)?;
     if options.runtime_filters {
@@ -172,7 +172,8 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
     let mut cutter = Cutter {
         stages: Vec::new(),
         exchanges: HashMap::new(),
-        signatures: options.reuse_stages.then(HashMap::new),
+        reuse: options.reuse_stages,
+        signatures: HashMap::new(),
         reused: Vec::new(),
     };
     // Results may stay partitioned: the client fetches the partitions in
@@ -188,13 +189,15 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>, options: StageOptions) -> Resul
     } = cutter;
     let inputs = input_stages(&root);
     let id = next_id(&stages)?;
-    stages.push(QueryStage {
+    let last = QueryStage {
         id,
         plan: root,
         output: StageOutput::Result,
         inputs,
         compression: pb::ShuffleCompression::Unspecified,
-    });
+    };
+    signature(&last.plan, &last.output)?;
+    stages.push(last);
     let filters: Vec<Arc<RuntimeFilter>> = if options.runtime_filters {
         crate::runtime_filter::find(&stages, &reused)
             .into_iter()
@@ -229,10 +232,12 @@ struct Cutter {
     /// `task_local`'s semi joins read their build side twice) becomes one
     /// stage, read wherever it appears.
     exchanges: HashMap<*const (), CutExchange>,
-    /// With [`StageOptions::reuse_stages`]: the stage of each encoded
-    /// stage plan and output ([`signature`]), so that a stage equal to an
-    /// earlier one in all but its node addresses is read in its place.
-    signatures: Option<HashMap<Vec<u8>, u32>>,
+    /// [`StageOptions::reuse_stages`].
+    reuse: bool,
+    /// The stage of each encoded stage plan and output ([`signature`]),
+    /// so that with `reuse` a stage equal to an earlier one in all but its
+    /// node addresses is read in its place.
+    signatures: HashMap<Vec<u8>, u32>,
     /// Stages read in place of an equal one: readers of both take the same
     /// rows, so no runtime filter may narrow them, and none is folded into
     /// one of its readers ([`crate::adaptive`]).
@@ -357,20 +362,15 @@ fn new_stage(
     cutter: &mut Cutter,
 ) -> Result<u32> {
     let id = next_id(&cutter.stages)?;
-    if let Some(signatures) = &mut cutter.signatures
-        && let Some(signature) = signature(&plan, &output)
-    {
-        match signatures.get(&signature) {
-            Some(&same) => {
-                if !cutter.reused.contains(&same) {
-                    cutter.reused.push(same);
-                }
-                return Ok(same);
+    let signature = signature(&plan, &output)?;
+    if cutter.reuse {
+        if let Some(&same) = cutter.signatures.get(&signature) {
+            if !cutter.reused.contains(&same) {
+                cutter.reused.push(same);
             }
-            None => {
-                signatures.insert(signature, id);
-            }
+            return Ok(same);
         }
+        cutter.signatures.insert(signature, id);
     }
     let inputs = input_stages(&plan);
     cutter.stages.push(QueryStage {
@@ -385,9 +385,10 @@ fn new_stage(
 
 /// `plan` written by `output`, encoded as a stage is but without its id:
 /// two stages with the same signature run the same operators over the
-/// same inputs, and write the same partitions. `None` when the plan does
-/// not encode (submission reports that).
-fn signature(plan: &Arc<dyn ExecutionPlan>, output: &StageOutput) -> Option<Vec<u8>> {
+/// same inputs, and write the same partitions. Encoding it is also what
+/// makes a plan outside the spec fail at planning, with the encoder's
+/// error, rather than when its stage launches.
+fn signature(plan: &Arc<dyn ExecutionPlan>, output: &StageOutput) -> Result<Vec<u8>> {
     let stage = QueryStage {
         id: 0,
         plan: Arc::clone(plan),
@@ -395,9 +396,7 @@ fn signature(plan: &Arc<dyn ExecutionPlan>, output: &StageOutput) -> Option<Vec<
         inputs: Vec::new(),
         compression: pb::ShuffleCompression::Unspecified,
     };
-    encode_stage(&stage, "", None)
-        .ok()
-        .map(|encoded| encoded.encode_to_vec())
+    Ok(encode_stage(&stage, "", None)?.encode_to_vec())
 }
 
 /// Ids of the stages that `plan` reads, in first-seen order.

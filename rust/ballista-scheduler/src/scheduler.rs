@@ -22,7 +22,7 @@ use futures::TryStreamExt;
 use prost::Message;
 use tokio::sync::Notify;
 
-use crate::planner::{StageOptions, dag_text, encode_stage, explain_stages};
+use crate::planner::{StageOptions, dag_text, explain_stages};
 use crate::runtime_filter::{self, RuntimeFilter};
 use crate::session::{Catalog, Planned};
 use crate::state::{Effect, Job, SchedulerState};
@@ -197,12 +197,9 @@ impl Scheduler {
         }
         // A table whose file was deleted would otherwise read as empty.
         check_table_files(&q.logical, &self.inner.catalog.runtime_env()).await?;
+        // Planning encoded every stage once (`planner::plan_stages`), so a
+        // plan outside the spec has already failed with a clear error.
         let job_id = new_job_id();
-        // Encode every stage now, so a plan outside the spec fails at
-        // submission with a clear error rather than at launch.
-        for stage in &q.stages.stages {
-            encode_stage(stage, &job_id, None)?;
-        }
         let dag = dag_text(&q.stages);
         let name = if query.job_name.is_empty() {
             match &query.query {

@@ -21,7 +21,7 @@ use datafusion::common::TableReference;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::{SessionState, SessionStateBuilder};
-use datafusion::logical_expr::{CreateView, DdlStatement, DropView, LogicalPlan};
+use datafusion::logical_expr::{CreateView, DdlStatement, DropView, Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -379,23 +379,15 @@ impl Catalog {
 /// `random()`: two equal parts of such a plan are meant to give different
 /// rows, so each must run ([`StageOptions::reuse_stages`]).
 fn has_volatile_function(plan: &LogicalPlan) -> bool {
-    let mut volatile = false;
-    let _ = plan.apply_with_subqueries(|node| {
-        let _ = node.apply_expressions(|e| {
-            volatile |= e.is_volatile();
-            Ok(stop_if(volatile))
-        });
-        Ok(stop_if(volatile))
-    });
-    volatile
-}
-
-fn stop_if(done: bool) -> TreeNodeRecursion {
-    if done {
-        TreeNodeRecursion::Stop
-    } else {
-        TreeNodeRecursion::Continue
-    }
+    let found = |e: &Expr| {
+        Ok(if e.is_volatile() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    };
+    plan.apply_with_subqueries(|node| node.apply_expressions(found))
+        .is_ok_and(|r| r == TreeNodeRecursion::Stop)
 }
 
 /// Settings every Ballista session starts from.
